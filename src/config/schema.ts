@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { tenantIdSchema, TENANT_STATUSES } from '../tenants/tenant-id.js';
+import { tenantSettingsSchema } from '../tenants/tenant-settings.js';
+import { clientInputSchema } from '../clients/client-schema.js';
+import { resourceServerInputSchema } from '../tokens/resource-server-schema.js';
+
+/**
+ * The whole configuration, one strict schema per section: an unknown key is an error (a typo
+ * must not silently fall back to a default). Defaults are documented where they are set, and
+ * `config/default.yaml` repeats them for readers.
+ */
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const serverSchema = z.strictObject({
+  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  host: z.string().default('0.0.0.0'),
+  /** The URL people and apps use to reach Gatehouse; issuers are `<publicUrl>/t/<tenant>`. */
+  publicUrl: z
+    .url({ protocol: /^https?$/, message: 'the public URL is an http(s) URL such as https://id.example.com' })
+    .refine((u) => !URL.canParse(u) || (!new URL(u).search && !new URL(u).hash), { message: 'the public URL must not have a query or fragment' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default('http://localhost:3000'),
+  /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
+  trustProxy: z.boolean().default(false),
+  /** On SIGTERM: how long in-flight requests may take before the process exits anyway. */
+  shutdownGraceMs: z.number().int().min(0).max(120000).default(10000),
+});
+
+export const databaseSchema = z.strictObject({
+  /** `sqlite:<path>` (default, embedded) or `postgres://...`. */
+  url: z
+    .string()
+    .refine((u) => u.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(u), {
+      message: 'the database URL starts with sqlite: or postgres://',
+    })
+    .default('sqlite:./data/gatehouse.db'),
+  postgres: z
+    .strictObject({
+      /**
+       * The role the application switches to (SET ROLE) after connecting, so that row-level
+       * security applies even when the connection user owns the tables or is a superuser.
+       */
+      appRole: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('gatehouse_app'),
+      poolSize: z.number().int().min(1).max(200).default(10),
+    })
+    .default({ appRole: 'gatehouse_app', poolSize: 10 }),
+});
+
+export const loggingSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const keysSchema = z.strictObject({
+  /** Directory holding the master key file (`master.key`) when none is given in the environment. */
+  dir: z.string().default('keys'),
+  /** Generate a development master key into `dir` on a fresh install (with a loud warning). */
+  generateDevMasterKey: z.boolean().default(true),
+  /** Base64 of 32 bytes; from GATEHOUSE_MASTER_KEY only, never written in a file of config. */
+  masterKey: z.string().optional(),
+  /** Algorithms each tenant signs with; the first is the default for ID tokens and access tokens. */
+  algorithms: z.array(z.enum(['ES256', 'RS256', 'PS256', 'EdDSA'])).min(1).default(['ES256', 'RS256']),
+  /**
+   * How long a new key is published in the JWKS before it signs anything, so that verifiers
+   * that cache the JWKS see it first. Verifiers built with gatehouse/verify refetch on an
+   * unknown kid, so this can be short; an hour covers common JWKS caches.
+   */
+  publishAheadSeconds: seconds(0, 30 * 86400).default(3600),
+});
+
+export const tokensSchema = z.strictObject({
+  /** Lifetimes in seconds. Short by default; each resource server may set its own access token lifetime. */
+  accessTokenTtl: seconds(30, 86400).default(600),
+  clientCredentialsTtl: seconds(30, 86400).default(600),
+  idTokenTtl: seconds(30, 86400).default(600),
+  authorizationCodeTtl: seconds(10, 600).default(60),
+  refreshTokenTtl: seconds(300, 365 * 86400).default(14 * 86400),
+  sessionTtl: seconds(300, 365 * 86400).default(14 * 86400),
+  interactionTtl: seconds(60, 3600).default(600),
+  /** Clock skew tolerated when checking tokens and assertions from others. */
+  clockToleranceSeconds: seconds(0, 300).default(15),
+});
+
+export const tenantPoolSchema = z.strictObject({
+  /** Live oidc-provider instances kept in memory; the rest are rebuilt on demand (1 to 3 ms each). */
+  maxLiveTenants: z.number().int().min(1).max(1_000_000).default(1000),
+});
+
+export const maintenanceSchema = z.strictObject({
+  /** How often expired sessions, codes, tokens and counters are purged. 0 turns the purge off. */
+  purgeIntervalSeconds: seconds(0, 86400).default(60),
+});
+
+export const demoSchema = z.strictObject({
+  /** Create a `demo` tenant with a demo client when the database has no tenant yet. */
+  enabled: z.boolean().default(true),
+  tenantId: tenantIdSchema.default('demo'),
+});
+
+/** Tenants declared in configuration, applied idempotently at every start (GitOps). */
+export const declaredTenantSchema = z.strictObject({
+  id: tenantIdSchema,
+  displayName: z.string().min(1).max(200),
+  status: z.enum(TENANT_STATUSES).default('active'),
+  settings: tenantSettingsSchema.optional(),
+  clients: z.array(clientInputSchema.and(z.object({ clientId: z.string() }))).default([]),
+  resources: z.array(resourceServerInputSchema).default([]),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.default(serverSchema.parse({})),
+  database: databaseSchema.default(databaseSchema.parse({})),
+  logging: loggingSchema.default(loggingSchema.parse({})),
+  keys: keysSchema.default(keysSchema.parse({})),
+  tokens: tokensSchema.default(tokensSchema.parse({})),
+  tenantPool: tenantPoolSchema.default(tenantPoolSchema.parse({})),
+  maintenance: maintenanceSchema.default(maintenanceSchema.parse({})),
+  demo: demoSchema.default(demoSchema.parse({})),
+  tenants: z.array(declaredTenantSchema).default([]),
+});
+
+export type GatehouseConfig = z.output<typeof configSchema>;
+export type DeclaredTenant = z.output<typeof declaredTenantSchema>;

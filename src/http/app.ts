@@ -1,0 +1,41 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from '../logging/logger.js';
+import type { Store } from '../store/store.js';
+import type { TenantPool } from '../tenants/tenant-pool.js';
+import { requestContext } from './request-context.js';
+import { securityHeaders } from './security-headers.js';
+import { errorHandler } from './error-handler.js';
+import { resolveTenant, dispatchToProvider } from './tenant-routing.js';
+import { healthRoutes } from './health.js';
+import { staticRoutes } from './static-files.js';
+
+export interface AppDependencies {
+  store: Store;
+  pool: TenantPool;
+  logger: Logger;
+  publicUrl: string;
+  trustProxy: boolean;
+  /** Gatehouse's own routes under /t/:tenant (pages, SCIM, ...); the provider gets the rest. */
+  tenantRouters?: Router[];
+  /** Cookie signing keys of the root app (for Gatehouse's own cookies). */
+  cookieKeys: string[];
+}
+
+/**
+ * The root Koa app: request id and logging, security headers, errors, health, static files,
+ * then per-tenant routing. Request bodies are parsed only by the routes that need them, never
+ * before a request reaches oidc-provider (it parses its own).
+ */
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
+  app.silent = true;
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ https: deps.publicUrl.startsWith('https:') }));
+  app.use(errorHandler());
+  for (const router of [healthRoutes(deps.store), staticRoutes()]) app.use(router.routes()).use(router.allowedMethods());
+  app.use(resolveTenant(deps.store));
+  for (const router of deps.tenantRouters ?? []) app.use(router.routes());
+  app.use(dispatchToProvider(deps.pool));
+  return app;
+}

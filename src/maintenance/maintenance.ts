@@ -1,0 +1,27 @@
+import type { Services } from '../services.js';
+
+/**
+ * Background upkeep on a timer: expired sessions, codes, tokens and interactions are deleted,
+ * and signing keys whose tokens have all expired leave the store. Every server process runs it;
+ * the deletes are idempotent, so several processes doing it at once is harmless.
+ */
+export function startMaintenance(services: Services): { stop(): void; runOnce(): Promise<void> } {
+  const seconds = services.config.maintenance.purgeIntervalSeconds;
+  const log = services.logger.child({ component: 'maintenance' });
+  let running = false;
+  const runOnce = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const purged = await services.store.purgeExpired();
+      if (purged) log.info({ purged }, 'purged expired rows');
+    } catch (error) {
+      log.warn({ err: error }, 'purge failed; will retry');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = seconds > 0 ? setInterval(runOnce, seconds * 1000) : undefined;
+  timer?.unref();
+  return { stop: () => timer && clearInterval(timer), runOnce };
+}

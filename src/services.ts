@@ -1,0 +1,68 @@
+import type { GatehouseConfig } from './config/schema.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Logger } from './logging/logger.js';
+import { SecretBox } from './crypto/envelope.js';
+import { loadMasterKeys } from './crypto/master-key.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import { AuditLog } from './audit/audit-log.js';
+import { SigningKeyService, type SigningAlgorithm } from './tokens/signing-keys.js';
+import { TenantService } from './tenants/tenant-service.js';
+import { ClientService } from './clients/client-service.js';
+import { ResourceServerService } from './tokens/resource-server-service.js';
+import { UserService } from './users/user-service.js';
+
+/**
+ * The business layer, built once per process from the configuration: the HTTP server, the CLI
+ * and tests all use the same services (DESIGN.md: routes -> libraries -> store).
+ */
+export interface Services {
+  config: GatehouseConfig;
+  clock: Clock;
+  logger: Logger;
+  box: SecretBox;
+  store: Store;
+  audit: AuditLog;
+  keys: SigningKeyService;
+  tenants: TenantService;
+  clients: ClientService;
+  resources: ResourceServerService;
+  users: UserService;
+  /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
+  maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createServices(config: GatehouseConfig, logger: Logger, options: { clock?: Clock; store?: Store } = {}): Services {
+  const clock = options.clock ?? systemClock;
+  const box = new SecretBox(
+    loadMasterKeys({ fromEnvironment: config.keys.masterKey, dir: config.keys.dir, generateDevKey: config.keys.generateDevMasterKey, logger }),
+  );
+  const store = options.store ?? openStore({ url: config.database.url, clock, postgres: config.database.postgres });
+  const audit = new AuditLog(clock, logger.child({ component: 'audit' }));
+  const keys = new SigningKeyService({
+    box,
+    clock,
+    algorithms: config.keys.algorithms as SigningAlgorithm[],
+    publishAheadSeconds: config.keys.publishAheadSeconds,
+  });
+  const t = config.tokens;
+  return {
+    config,
+    clock,
+    logger,
+    box,
+    store,
+    audit,
+    keys,
+    tenants: new TenantService(store, keys, audit),
+    clients: new ClientService(audit),
+    resources: new ResourceServerService(audit),
+    users: new UserService(audit),
+    async maxTokenLifetimeSeconds(tenantId: string) {
+      const apis = await store.forTenant(tenantId).resourceServers.list();
+      return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;
+    },
+    close: () => store.close(),
+  };
+}

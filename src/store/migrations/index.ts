@@ -1,0 +1,5 @@
+import type { GatehouseMigration } from './migration.js';
+import { foundation } from './0001-foundation.js';
+
+/** Every migration, in order. Add new ones at the end; never edit a released one. */
+export const MIGRATIONS: GatehouseMigration[] = [foundation];

@@ -1,0 +1,162 @@
+import type { Kysely } from 'kysely';
+import type { Database, GroupsTable } from '../database.js';
+import { toNumber } from '../rows.js';
+import type { Clock } from '../../clock.js';
+
+export interface GroupRecord {
+  id: string;
+  name: string;
+  displayName: string | undefined;
+  source: string;
+  externalId: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+function fromRow(row: GroupsTable): GroupRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    displayName: row.display_name ?? undefined,
+    source: row.source,
+    externalId: row.external_id ?? undefined,
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}
+
+/** Nested groups are followed this deep at most; deeper nesting is almost always a loop. */
+export const MAX_GROUP_NESTING = 32;
+
+export class GroupRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tenantId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private base() {
+    return this.db.selectFrom('groups').selectAll().where('tenant_id', '=', this.tenantId);
+  }
+
+  async get(id: string): Promise<GroupRecord | undefined> {
+    const row = await this.base().where('id', '=', id).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  /** Local groups are unique by name; groups of a directory are unique by their external id. */
+  async findByName(name: string, source = 'local'): Promise<GroupRecord | undefined> {
+    const row = await this.base().where('source', '=', source).where('name', '=', name).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async findByExternalId(source: string, externalId: string): Promise<GroupRecord | undefined> {
+    const row = await this.base().where('source', '=', source).where('external_id', '=', externalId).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async list(): Promise<GroupRecord[]> {
+    return (await this.base().orderBy('name').execute()).map(fromRow);
+  }
+
+  async insert(group: Omit<GroupRecord, 'createdAt' | 'updatedAt'>): Promise<GroupRecord> {
+    const now = this.clock.now();
+    const row: GroupsTable = {
+      tenant_id: this.tenantId,
+      id: group.id,
+      name: group.name,
+      display_name: group.displayName ?? null,
+      source: group.source,
+      external_id: group.externalId ?? null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.insertInto('groups').values(row).execute();
+    return fromRow(row);
+  }
+
+  async update(id: string, patch: Partial<Pick<GroupRecord, 'name' | 'displayName' | 'externalId'>>): Promise<void> {
+    const set: Partial<GroupsTable> = { updated_at: this.clock.now() };
+    if (patch.name !== undefined) set.name = patch.name;
+    if ('displayName' in patch) set.display_name = patch.displayName ?? null;
+    if ('externalId' in patch) set.external_id = patch.externalId ?? null;
+    await this.db.updateTable('groups').set(set).where('tenant_id', '=', this.tenantId).where('id', '=', id).execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db
+      .deleteFrom('group_members')
+      .where('tenant_id', '=', this.tenantId)
+      .where((eb) => eb.or([eb('group_id', '=', id), eb.and([eb('member_type', '=', 'group'), eb('member_id', '=', id)])]))
+      .execute();
+    await this.db.deleteFrom('groups').where('tenant_id', '=', this.tenantId).where('id', '=', id).execute();
+  }
+
+  async addMember(groupId: string, memberType: 'user' | 'group', memberId: string): Promise<boolean> {
+    const exists = await this.db
+      .selectFrom('group_members')
+      .select('group_id')
+      .where('tenant_id', '=', this.tenantId)
+      .where('group_id', '=', groupId)
+      .where('member_type', '=', memberType)
+      .where('member_id', '=', memberId)
+      .executeTakeFirst();
+    if (exists) return false;
+    await this.db
+      .insertInto('group_members')
+      .values({ tenant_id: this.tenantId, group_id: groupId, member_type: memberType, member_id: memberId })
+      .execute();
+    return true;
+  }
+
+  async removeMember(groupId: string, memberType: 'user' | 'group', memberId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('group_members')
+      .where('tenant_id', '=', this.tenantId)
+      .where('group_id', '=', groupId)
+      .where('member_type', '=', memberType)
+      .where('member_id', '=', memberId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async members(groupId: string): Promise<Array<{ type: 'user' | 'group'; id: string }>> {
+    const rows = await this.db
+      .selectFrom('group_members')
+      .select(['member_type', 'member_id'])
+      .where('tenant_id', '=', this.tenantId)
+      .where('group_id', '=', groupId)
+      .execute();
+    return rows.map((r) => ({ type: r.member_type as 'user' | 'group', id: r.member_id }));
+  }
+
+  /** The groups that directly contain a user or group. */
+  async directParents(memberType: 'user' | 'group', memberIds: string[]): Promise<string[]> {
+    if (memberIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('group_members')
+      .select('group_id')
+      .where('tenant_id', '=', this.tenantId)
+      .where('member_type', '=', memberType)
+      .where('member_id', 'in', memberIds)
+      .execute();
+    return [...new Set(rows.map((r) => r.group_id))];
+  }
+
+  /**
+   * Every group a user belongs to, directly or through nested groups (effective membership),
+   * walked breadth-first with a visited set so that a membership loop cannot hang the walk.
+   */
+  async effectiveGroupsOfUser(userId: string): Promise<GroupRecord[]> {
+    const seen = new Set<string>();
+    let frontier = await this.directParents('user', [userId]);
+    for (let depth = 0; frontier.length > 0 && depth < MAX_GROUP_NESTING; depth++) {
+      frontier = frontier.filter((g) => !seen.has(g));
+      frontier.forEach((g) => seen.add(g));
+      frontier = await this.directParents('group', frontier);
+    }
+    if (seen.size === 0) return [];
+    const rows = await this.base().where('id', 'in', [...seen]).orderBy('name').execute();
+    return rows.map(fromRow);
+  }
+}

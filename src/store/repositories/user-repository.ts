@@ -1,0 +1,160 @@
+import type { Kysely } from 'kysely';
+import type { Database, UsersTable } from '../database.js';
+import { parseJson, toJson, toNumber } from '../rows.js';
+import type { Clock } from '../../clock.js';
+
+export interface AddressClaim {
+  formatted?: string;
+  street_address?: string;
+  locality?: string;
+  region?: string;
+  postal_code?: string;
+  country?: string;
+}
+
+export type UserStatus = 'active' | 'disabled';
+
+export interface UserRecord {
+  /** The OIDC subject: random, stable, never reused, carries no personal data. */
+  id: string;
+  username: string;
+  email: string | undefined;
+  emailVerified: boolean;
+  givenName: string | undefined;
+  familyName: string | undefined;
+  displayName: string | undefined;
+  phone: string | undefined;
+  address: AddressClaim | undefined;
+  status: UserStatus;
+  passwordHash: string | undefined;
+  source: string;
+  externalId: string | undefined;
+  attributes: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'>;
+export type UserPatch = Partial<Omit<UserRecord, 'id' | 'createdAt' | 'updatedAt'>>;
+
+function fromRow(row: UsersTable): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email ?? undefined,
+    emailVerified: toNumber(row.email_verified) === 1,
+    givenName: row.given_name ?? undefined,
+    familyName: row.family_name ?? undefined,
+    displayName: row.display_name ?? undefined,
+    phone: row.phone ?? undefined,
+    address: parseJson<AddressClaim | undefined>(row.address, undefined),
+    status: row.status as UserStatus,
+    passwordHash: row.password_hash ?? undefined,
+    source: row.source,
+    externalId: row.external_id ?? undefined,
+    attributes: parseJson<Record<string, unknown>>(row.attributes, {}),
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}
+
+function toColumns(patch: UserPatch): Partial<UsersTable> {
+  const set: Partial<UsersTable> = {};
+  if ('username' in patch && patch.username !== undefined) set.username = patch.username;
+  if ('email' in patch) set.email = patch.email ?? null;
+  if ('emailVerified' in patch) set.email_verified = patch.emailVerified ? 1 : 0;
+  if ('givenName' in patch) set.given_name = patch.givenName ?? null;
+  if ('familyName' in patch) set.family_name = patch.familyName ?? null;
+  if ('displayName' in patch) set.display_name = patch.displayName ?? null;
+  if ('phone' in patch) set.phone = patch.phone ?? null;
+  if ('address' in patch) set.address = patch.address ? toJson(patch.address) : null;
+  if ('status' in patch && patch.status) set.status = patch.status;
+  if ('passwordHash' in patch) set.password_hash = patch.passwordHash ?? null;
+  if ('source' in patch && patch.source) set.source = patch.source;
+  if ('externalId' in patch) set.external_id = patch.externalId ?? null;
+  if ('attributes' in patch) set.attributes = toJson(patch.attributes ?? {});
+  return set;
+}
+
+export class UserRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tenantId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private base() {
+    return this.db.selectFrom('users').selectAll().where('tenant_id', '=', this.tenantId);
+  }
+
+  async get(id: string): Promise<UserRecord | undefined> {
+    const row = await this.base().where('id', '=', id).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  /** Usernames are matched case-insensitively: stored lowercased by the user service. */
+  async findByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = await this.base().where('username', '=', username.toLowerCase()).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async findByExternalId(source: string, externalId: string): Promise<UserRecord | undefined> {
+    const row = await this.base().where('source', '=', source).where('external_id', '=', externalId).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async findByEmail(email: string): Promise<UserRecord[]> {
+    const rows = await this.base().where('email', '=', email.toLowerCase()).execute();
+    return rows.map(fromRow);
+  }
+
+  async list(options: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
+    let q = this.base().orderBy('username');
+    if (options.after) q = q.where('username', '>', options.after);
+    const rows = await q.limit(options.limit ?? 1000).execute();
+    return rows.map(fromRow);
+  }
+
+  async insert(user: NewUser): Promise<UserRecord> {
+    const now = this.clock.now();
+    const row: UsersTable = {
+      tenant_id: this.tenantId,
+      id: user.id,
+      username: user.username.toLowerCase(),
+      email: user.email?.toLowerCase() ?? null,
+      email_verified: user.emailVerified ? 1 : 0,
+      given_name: user.givenName ?? null,
+      family_name: user.familyName ?? null,
+      display_name: user.displayName ?? null,
+      phone: user.phone ?? null,
+      address: user.address ? toJson(user.address) : null,
+      status: user.status,
+      password_hash: user.passwordHash ?? null,
+      source: user.source,
+      external_id: user.externalId ?? null,
+      attributes: toJson(user.attributes ?? {}),
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.insertInto('users').values(row).execute();
+    return fromRow(row);
+  }
+
+  async update(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    const set = toColumns(patch);
+    if (set.username) set.username = set.username.toLowerCase();
+    if (set.email) set.email = set.email.toLowerCase();
+    await this.db
+      .updateTable('users')
+      .set({ ...set, updated_at: this.clock.now() })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .execute();
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('users').where('tenant_id', '=', this.tenantId).where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}

@@ -1,0 +1,164 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import type { Database } from './database.js';
+import { TenantStore } from './tenant-store.js';
+import { TenantRegistry, type TenantRecord } from './repositories/tenant-registry.js';
+import { TenantScopeGuard } from './tenant-scope-guard.js';
+import { MIGRATIONS } from './migrations/index.js';
+import type { Dialect } from './migrations/migration.js';
+import type { Clock } from '../clock.js';
+import type { TenantStatus } from '../tenants/tenant-id.js';
+import type { TenantSettings } from '../tenants/tenant-settings.js';
+import { GatehouseError } from '../errors/gatehouse-error.js';
+
+export const MIGRATION_TABLE = 'gatehouse_migrations';
+
+export interface MigrationReport {
+  applied: string[];
+  pending: string[];
+  /** Migrations this run applied. */
+  ran: string[];
+}
+
+/**
+ * The storage interface. Two implementations (SqliteStore, PostgresStore) share this query-builder
+ * code and differ in how they connect and how they enforce the tenant scope underneath; one
+ * contract suite (test/integration/store-contract.test.ts) runs against both.
+ */
+export interface Store {
+  readonly kind: Dialect;
+  /** The list of tenants (the only cross-tenant API). */
+  readonly tenants: TenantRegistry;
+  /** Everything inside one tenant. */
+  forTenant(tenantId: string): TenantStore;
+  /** Creates a tenant and runs `init` (keys, first apps) in the same transaction. */
+  createTenant(
+    tenant: { id: string; displayName: string; status: TenantStatus; settings: TenantSettings },
+    init: (store: TenantStore) => Promise<void>,
+  ): Promise<TenantRecord>;
+  /**
+   * Removes, in every tenant, expired oidc-provider state and signing keys that have left the
+   * JWKS (every token they signed has expired); returns the number of rows removed.
+   */
+  purgeExpired(): Promise<number>;
+  migrate(): Promise<MigrationReport>;
+  migrationStatus(): Promise<MigrationReport>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return Object.fromEntries(MIGRATIONS.map((m) => [m.name, { up: (db: Kysely<any>) => m.up(db, this.dialect) }]));
+  }
+}
+
+/** What each implementation provides: its connections, scoped the way its database allows. */
+export abstract class KyselyStore implements Store {
+  abstract readonly kind: Dialect;
+  /** Owns the schema: migrations. */
+  protected abstract readonly ownerDb: Kysely<Database>;
+  /** Cross-tenant scope: the tenant list, purges. */
+  protected abstract readonly systemDb: Kysely<Database>;
+  /** Connections scoped to one tenant (no query checking; the TenantStore adds the guard). */
+  protected abstract tenantDb(tenantId: string): Kysely<Database>;
+  protected abstract afterMigrate(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  private registry: TenantRegistry | undefined;
+  private readonly tenantStores = new LRUCache<string, TenantStore>({ max: 2000 });
+
+  constructor(protected readonly clock: Clock) {}
+
+  get tenants(): TenantRegistry {
+    this.registry ??= new TenantRegistry(this.systemDb, this.clock);
+    return this.registry;
+  }
+
+  forTenant(tenantId: string): TenantStore {
+    let store = this.tenantStores.get(tenantId);
+    if (!store) {
+      store = new TenantStore(tenantId, this.tenantDb(tenantId).withPlugin(new TenantScopeGuard(tenantId)), this.clock);
+      this.tenantStores.set(tenantId, store);
+    }
+    return store;
+  }
+
+  async createTenant(
+    tenant: { id: string; displayName: string; status: TenantStatus; settings: TenantSettings },
+    init: (store: TenantStore) => Promise<void>,
+  ): Promise<TenantRecord> {
+    try {
+      return await this.systemDb.transaction().execute(async (trx) => {
+        const record = await new TenantRegistry(trx, this.clock).insert(tenant);
+        await init(new TenantStore(tenant.id, trx.withPlugin(new TenantScopeGuard(tenant.id)), this.clock));
+        return record;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new GatehouseError('tenant.exists', `a tenant with id "${tenant.id}" already exists`, { status: 409 });
+      }
+      throw error;
+    }
+  }
+
+  async purgeExpired(): Promise<number> {
+    const now = this.clock.now();
+    const payloads = await this.systemDb
+      .deleteFrom('oidc_payloads')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<', now)
+      .executeTakeFirst();
+    const keys = await this.systemDb
+      .deleteFrom('signing_keys')
+      .where('publish_until', 'is not', null)
+      .where('publish_until', '<', now)
+      .executeTakeFirst();
+    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows);
+  }
+
+  private migrator(): Migrator {
+    return new Migrator({
+      db: this.ownerDb,
+      provider: new StaticMigrationProvider(this.kind),
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+    });
+  }
+
+  async migrate(): Promise<MigrationReport> {
+    const { error, results } = await this.migrator().migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      throw new GatehouseError('store.migration_failed', `migration ${failed ?? '(unknown)'} failed: ${(error as Error).message}`, {
+        status: 500,
+        expose: false,
+        cause: error,
+      });
+    }
+    await this.afterMigrate();
+    const status = await this.migrationStatus();
+    return { ...status, ran: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  }
+
+  async migrationStatus(): Promise<MigrationReport> {
+    const all = await this.migrator().getMigrations();
+    return {
+      applied: all.filter((m) => m.executedAt).map((m) => m.name),
+      pending: all.filter((m) => !m.executedAt).map((m) => m.name),
+      ran: [],
+    };
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.ownerDb);
+  }
+}
+
+/** SQLite says "UNIQUE constraint failed", PostgreSQL uses SQLSTATE 23505. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

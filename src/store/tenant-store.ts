@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './database.js';
+import type { Clock } from '../clock.js';
+import { tenantFromRow, type TenantRecord } from './repositories/tenant-registry.js';
+import { ClientRepository } from './repositories/client-repository.js';
+import { ResourceServerRepository } from './repositories/resource-server-repository.js';
+import { SigningKeyRepository } from './repositories/signing-key-repository.js';
+import { UserRepository } from './repositories/user-repository.js';
+import { GroupRepository } from './repositories/group-repository.js';
+import { OidcPayloadRepository } from './repositories/oidc-payload-repository.js';
+import { AuditRepository } from './repositories/audit-repository.js';
+
+/**
+ * Everything stored for one tenant, bound to that tenant at construction. Its query builder
+ * carries the TenantScopeGuard, and on PostgreSQL its connections carry the tenant setting that
+ * row-level security checks, so a query of another tenant's rows fails twice.
+ */
+export class TenantStore {
+  readonly clients: ClientRepository;
+  readonly resourceServers: ResourceServerRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly users: UserRepository;
+  readonly groups: GroupRepository;
+  readonly oidc: OidcPayloadRepository;
+  readonly audit: AuditRepository;
+
+  constructor(
+    readonly tenantId: string,
+    private readonly db: Kysely<Database>,
+    readonly clock: Clock,
+  ) {
+    this.clients = new ClientRepository(db, tenantId, clock);
+    this.resourceServers = new ResourceServerRepository(db, tenantId, clock);
+    this.signingKeys = new SigningKeyRepository(db, tenantId);
+    this.users = new UserRepository(db, tenantId, clock);
+    this.groups = new GroupRepository(db, tenantId, clock);
+    this.oidc = new OidcPayloadRepository(db, tenantId, clock);
+    this.audit = new AuditRepository(db, tenantId);
+  }
+
+  /** This tenant's own row (status, settings, revision). */
+  async tenant(): Promise<TenantRecord | undefined> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', this.tenantId).executeTakeFirst();
+    return row && tenantFromRow(row);
+  }
+
+  /**
+   * Marks a change that caches of this tenant must notice (apps, APIs, keys, settings): every
+   * server process compares the revision on each request and rebuilds what it holds when it moved.
+   */
+  async bumpRevision(): Promise<void> {
+    await this.db
+      .updateTable('tenants')
+      .set((eb) => ({ revision: eb('revision', '+', 1), updated_at: this.clock.now() }))
+      .where('id', '=', this.tenantId)
+      .execute();
+  }
+
+  /** Runs `work` in one transaction: all of its writes happen, or none. */
+  async transaction<T>(work: (store: TenantStore) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return work(this);
+    return this.db.transaction().execute((trx) => work(new TenantStore(this.tenantId, trx, this.clock)));
+  }
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { GatehouseError, notFound } from '../errors/gatehouse-error.js';
+import { formatZodError } from '../config/zod-messages.js';
+import { hashPassword, passwordProblem } from '../crypto/passwords.js';
+import { randomId } from '../crypto/secrets.js';
+import { isUniqueViolation } from '../store/store.js';
+import type { TenantStore } from '../store/tenant-store.js';
+import type { UserRecord, UserStatus } from '../store/repositories/user-repository.js';
+import type { GroupRecord } from '../store/repositories/group-repository.js';
+import type { AuditLog, Actor, RequestOrigin } from '../audit/audit-log.js';
+
+export const usernameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\p{L}\p{N}._@+-]+$/u, 'a username is letters, digits and . _ @ + - (no spaces)');
+
+export const newLocalUserSchema = z.strictObject({
+  username: usernameSchema,
+  email: z.email().optional(),
+  emailVerified: z.boolean().default(false),
+  givenName: z.string().max(200).optional(),
+  familyName: z.string().max(200).optional(),
+  displayName: z.string().max(200).optional(),
+  phone: z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'a phone number is digits, spaces, ( ) - and an optional leading +').optional(),
+  password: z.string().optional(),
+  groups: z.array(z.string().min(1).max(200)).default([]),
+});
+export type NewLocalUser = z.input<typeof newLocalUserSchema>;
+
+/** Users of a tenant's own directory (local accounts) and the groups they are in. */
+export class UserService {
+  constructor(private readonly audit: AuditLog) {}
+
+  async create(store: TenantStore, raw: NewLocalUser, actor: Actor, origin?: RequestOrigin): Promise<UserRecord> {
+    const parsed = newLocalUserSchema.safeParse(raw);
+    if (!parsed.success) throw new GatehouseError('user.invalid', formatZodError('', parsed.error));
+    const input = parsed.data;
+    if (input.password !== undefined) {
+      const problem = passwordProblem(input.password);
+      if (problem) throw new GatehouseError('user.weak_password', problem);
+    }
+    // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a lock.
+    const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
+    try {
+      return await store.transaction(async (trx) => {
+        const user = await trx.users.insert({
+          id: randomId(),
+          username: input.username,
+          email: input.email,
+          emailVerified: input.emailVerified,
+          givenName: input.givenName,
+          familyName: input.familyName,
+          displayName: input.displayName ?? ([input.givenName, input.familyName].filter(Boolean).join(' ') || undefined),
+          phone: input.phone,
+          address: undefined,
+          status: 'active',
+          passwordHash,
+          source: 'local',
+          externalId: undefined,
+          attributes: {},
+        });
+        for (const group of input.groups) await this.addToGroupIn(trx, user, group);
+        await this.audit.record(trx, { actor, origin, action: 'user.created', target: { type: 'user', id: user.id }, outcome: 'success', details: { username: user.username } });
+        return user;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new GatehouseError('user.exists', `a user "${input.username}" already exists in this tenant`, { status: 409 });
+      throw error;
+    }
+  }
+
+  /** By username, or by id. */
+  async find(store: TenantStore, usernameOrId: string): Promise<UserRecord> {
+    const user = (await store.users.findByUsername(usernameOrId)) ?? (await store.users.get(usernameOrId));
+    if (!user) throw notFound('user.not_found', `no user "${usernameOrId}" in tenant "${store.tenantId}"`);
+    return user;
+  }
+
+  list(store: TenantStore, options: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
+    return store.users.list(options);
+  }
+
+  async setPassword(store: TenantStore, usernameOrId: string, password: string, actor: Actor): Promise<void> {
+    const user = await this.find(store, usernameOrId);
+    const problem = passwordProblem(password);
+    if (problem) throw new GatehouseError('user.weak_password', problem);
+    if (user.source !== 'local') {
+      throw new GatehouseError('user.not_local', `user "${user.username}" comes from ${user.source}; change the password there`);
+    }
+    const passwordHash = await hashPassword(password);
+    await store.transaction(async (trx) => {
+      await trx.users.update(user.id, { passwordHash });
+      await this.audit.record(trx, { actor, action: 'user.password_set', target: { type: 'user', id: user.id }, outcome: 'success' });
+    });
+  }
+
+  async setStatus(store: TenantStore, usernameOrId: string, status: UserStatus, actor: Actor): Promise<UserRecord> {
+    const user = await this.find(store, usernameOrId);
+    return store.transaction(async (trx) => {
+      const updated = await trx.users.update(user.id, { status });
+      await this.audit.record(trx, { actor, action: status === 'disabled' ? 'user.disabled' : 'user.enabled', target: { type: 'user', id: user.id }, outcome: 'success' });
+      return updated!;
+    });
+  }
+
+  private async addToGroupIn(store: TenantStore, user: UserRecord, groupName: string): Promise<GroupRecord> {
+    let group = await store.groups.findByName(groupName, 'local');
+    group ??= await store.groups.insert({ id: randomId(), name: groupName, displayName: undefined, source: 'local', externalId: undefined });
+    await store.groups.addMember(group.id, 'user', user.id);
+    return group;
+  }
+
+  async addToGroup(store: TenantStore, usernameOrId: string, groupName: string, actor: Actor): Promise<GroupRecord> {
+    const user = await this.find(store, usernameOrId);
+    return store.transaction(async (trx) => {
+      const group = await this.addToGroupIn(trx, user, groupName);
+      await this.audit.record(trx, { actor, action: 'group.member_added', target: { type: 'group', id: group.id }, outcome: 'success', details: { user: user.id, group: groupName } });
+      return group;
+    });
+  }
+
+  async groupsOf(store: TenantStore, userId: string): Promise<GroupRecord[]> {
+    return store.groups.effectiveGroupsOfUser(userId);
+  }
+}
