@@ -8,6 +8,7 @@ import { createApp } from './http/app.js';
 import { applyDeclarations } from './config/apply-declarations.js';
 import { ensureDemoTenant, demoBanner, type DemoInfo } from './demo/demo-tenant.js';
 import { startMaintenance } from './maintenance/maintenance.js';
+import { observeProvider } from './oidc/provider-events.js';
 
 export interface RunningServer {
   url: string;
@@ -20,9 +21,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const defaultHooks: ProviderHooks = {
-  interactionUrl: (tenantId, uid) => `/t/${tenantId}/interaction/${uid}`,
-};
+/** Provider hooks without sign-in pages: token endpoints, discovery and JWKS only. */
+export function baseHooks(services: Services): ProviderHooks {
+  return {
+    interactionUrl: (tenantId, uid) => `/t/${tenantId}/interaction/${uid}`,
+    onProvider: (provider, _tenant, store) => observeProvider(provider, store, services.audit, services.logger),
+  };
+}
 
 /**
  * Brings the service up: migrations, declared tenants, the demo tenant on a fresh install, the
@@ -35,7 +40,7 @@ export async function startServer(services: Services, options: { hooks?: Provide
   const declared = await applyDeclarations(services, config.tenants);
   for (const r of declared) if (r.created || r.changes.length) logger.info({ declared: r }, 'applied declared tenant');
   const demo = await ensureDemoTenant(services);
-  const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks: options.hooks ?? defaultHooks });
+  const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks: options.hooks ?? baseHooks(services) });
   const app = createApp({
     store,
     pool,

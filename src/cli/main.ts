@@ -28,14 +28,15 @@ export function buildProgram(): Command {
     .action(async (_opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       let config;
+      let services;
       try {
         config = loadConfig({ file: globals.config });
+        services = createServices(config, createLogger({ level: config.logging.level }));
       } catch (error) {
         process.exitCode = reportError(error, Boolean(globals.json));
         return;
       }
-      const logger = createLogger({ level: config.logging.level });
-      const services = createServices(config, logger);
+      const { logger } = services;
       // Loaded here so that other commands do not pay for (or print the warnings of) oidc-provider.
       const { startServer } = await import('../server.js');
       const running = await startServer(services).catch(async (error) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging/logger.js';
 import { masterKeyId, type MasterKey } from './envelope.js';
+import { ConfigError } from '../config/load-config.js';
 
 export const MASTER_KEY_FILE = 'master.key';
 
@@ -17,7 +18,7 @@ export interface MasterKeyOptions {
 function decodeKey(text: string, where: string): MasterKey {
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) {
-    throw new Error(`${where}: a master key is 32 random bytes in base64 (got ${key.length} bytes); generate one with: openssl rand -base64 32`);
+    throw new ConfigError([`${where}: a master key is 32 random bytes in base64 (got ${key.length} bytes); generate one with: openssl rand -base64 32`]);
   }
   return { id: masterKeyId(key), key };
 }
@@ -34,13 +35,11 @@ export function loadMasterKeys(options: MasterKeyOptions): MasterKey[] {
   const file = path.resolve(options.dir, MASTER_KEY_FILE);
   if (existsSync(file)) {
     const lines = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    if (lines.length === 0) throw new Error(`${file} holds no master key`);
+    if (lines.length === 0) throw new ConfigError([`${file} holds no master key`]);
     return lines.map((l, i) => decodeKey(l, `${file} line ${i + 1}`));
   }
   if (!options.generateDevKey) {
-    throw new Error(
-      `no master key: set GATEHOUSE_MASTER_KEY (openssl rand -base64 32) or put one in ${file}`,
-    );
+    throw new ConfigError([`no master key: set GATEHOUSE_MASTER_KEY (openssl rand -base64 32) or put one in ${file}`]);
   }
   mkdirSync(path.dirname(file), { recursive: true });
   const key = randomBytes(32);

@@ -70,11 +70,18 @@ export class UserService {
     }
   }
 
-  /** By username, or by id. */
+  /** By id, or by a username that names one user (local users first). */
   async find(store: TenantStore, usernameOrId: string): Promise<UserRecord> {
-    const user = (await store.users.findByUsername(usernameOrId)) ?? (await store.users.get(usernameOrId));
-    if (!user) throw notFound('user.not_found', `no user "${usernameOrId}" in tenant "${store.tenantId}"`);
-    return user;
+    const byId = await store.users.get(usernameOrId);
+    if (byId) return byId;
+    const local = await store.users.findByUsername(usernameOrId, 'local');
+    if (local) return local;
+    const all = await store.users.findAllByUsername(usernameOrId);
+    if (all.length > 1) {
+      throw new GatehouseError('user.ambiguous', `several users are called "${usernameOrId}" (${all.map((u) => u.source).join(', ')}); use the user id`);
+    }
+    if (!all[0]) throw notFound('user.not_found', `no user "${usernameOrId}" in tenant "${store.tenantId}"`);
+    return all[0];
   }
 
   list(store: TenantStore, options: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {

@@ -75,7 +75,7 @@ export const foundation: GatehouseMigration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('users_pk', ['tenant_id', 'id'])
-      .addUniqueConstraint('users_username_unique', ['tenant_id', 'username'])
+      .addUniqueConstraint('users_username_unique', ['tenant_id', 'source', 'username'])
       .execute();
     await db.schema.createIndex('users_external_id').on('users').columns(['tenant_id', 'source', 'external_id']).execute();
     await db.schema.createIndex('users_email').on('users').columns(['tenant_id', 'email']).execute();

@@ -92,10 +92,18 @@ export class UserRepository {
     return row && fromRow(row);
   }
 
-  /** Usernames are matched case-insensitively: stored lowercased by the user service. */
-  async findByUsername(username: string): Promise<UserRecord | undefined> {
-    const row = await this.base().where('username', '=', username.toLowerCase()).executeTakeFirst();
+  /**
+   * Usernames are matched case-insensitively (stored lowercased) and are unique per source: a
+   * local "alice" and the "alice" of a directory connection are different people until linked.
+   */
+  async findByUsername(username: string, source = 'local'): Promise<UserRecord | undefined> {
+    const row = await this.base().where('source', '=', source).where('username', '=', username.toLowerCase()).executeTakeFirst();
     return row && fromRow(row);
+  }
+
+  /** Users of every source with this username (the CLI accepts a username wherever it can be resolved). */
+  async findAllByUsername(username: string): Promise<UserRecord[]> {
+    return (await this.base().where('username', '=', username.toLowerCase()).execute()).map(fromRow);
   }
 
   async findByExternalId(source: string, externalId: string): Promise<UserRecord | undefined> {

@@ -1,0 +1,49 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Logger } from '../logging/logger.js';
+import type { TenantStore } from '../store/tenant-store.js';
+
+function origin(ctx: KoaContextWithOIDC) {
+  return { clientIp: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: ctx.get('x-request-id') || undefined };
+}
+
+/**
+ * Subscribes the audit log and the process log to one tenant provider's events: every token
+ * issued to a client (and every refusal, with the OAuth error as reason) is an audit event;
+ * server errors inside the provider are logged with their stack, never shown.
+ */
+export function observeProvider(provider: Provider, store: TenantStore, audit: AuditLog, logger: Logger): void {
+  const record = (entry: Parameters<AuditLog['record']>[1]) => {
+    audit.record(store, entry).catch((error) => logger.error({ err: error, tenant: store.tenantId }, 'could not write audit event'));
+  };
+
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const params = ctx.oidc.params as Record<string, unknown>;
+    record({
+      actor: { type: 'client', id: ctx.oidc.client?.clientId },
+      origin: origin(ctx),
+      action: 'token.issued',
+      target: { type: 'client', id: ctx.oidc.client?.clientId },
+      outcome: 'success',
+      details: { grantType: params.grant_type, scope: params.scope, resource: params.resource, account: ctx.oidc.session?.accountId ?? undefined },
+    });
+  });
+
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string }) => {
+    const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
+    record({
+      actor: { type: ctx.oidc?.client ? 'client' : 'anonymous', id: ctx.oidc?.client?.clientId },
+      origin: origin(ctx),
+      action: 'token.refused',
+      target: ctx.oidc?.client ? { type: 'client', id: ctx.oidc.client.clientId } : undefined,
+      outcome: 'failure',
+      reason: error.error ?? 'error',
+      details: { grantType: params.grant_type, description: error.error_description },
+    });
+  });
+
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => {
+    logger.error({ err: error, tenant: store.tenantId }, 'oidc-provider server error');
+  });
+}
