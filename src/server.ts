@@ -9,6 +9,25 @@ import { applyDeclarations } from './config/apply-declarations.js';
 import { ensureDemoTenant, demoBanner, type DemoInfo } from './demo/demo-tenant.js';
 import { startMaintenance } from './maintenance/maintenance.js';
 import { observeProvider } from './oidc/provider-events.js';
+import type Router from '@koa/router';
+import { ConnectorRegistry, type ConnectorSource } from './connectors/registry.js';
+import { localConnectorSource } from './connectors/local/local-password-connector.js';
+import { SignInService } from './interaction/sign-in-service.js';
+import { SignInThrottle } from './interaction/sign-in-throttle.js';
+import { InteractionFlow } from './interaction/interaction-flow.js';
+import { noSecondFactor, type SecondFactorStep } from './interaction/second-factor.js';
+import { createInteractionRouter } from './interaction/interaction-routes.js';
+import { interactiveProviderHooks } from './interaction/provider-hooks.js';
+import { createAccountRouter } from './account/account-routes.js';
+import { tenantPagesRouter } from './http/tenant-pages.js';
+
+/** What later capabilities (directories, partners, two-factor) add to the server. */
+export interface ServerExtensions {
+  connectorSources?: ConnectorSource[];
+  secondFactor?: SecondFactorStep;
+  /** Routers under /t/:tenant/... that need the sign-in flow (a partner's ACS, two-factor pages). */
+  routers?: (env: { flow: InteractionFlow; pool: TenantPool; registry: ConnectorRegistry }) => Router[];
+}
 
 export interface RunningServer {
   url: string;
@@ -16,6 +35,8 @@ export interface RunningServer {
   server: Server;
   app: Koa;
   pool: TenantPool;
+  registry: ConnectorRegistry;
+  flow: InteractionFlow;
   demo: DemoInfo | undefined;
   /** Stop accepting, let in-flight requests finish (up to the grace period), stop timers. */
   close(): Promise<void>;
@@ -33,18 +54,32 @@ export function baseHooks(services: Services): ProviderHooks {
  * Brings the service up: migrations, declared tenants, the demo tenant on a fresh install, the
  * HTTP server and the background maintenance. The store stays open; the caller closes it.
  */
-export async function startServer(services: Services, options: { hooks?: ProviderHooks; printBanner?: (text: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(
+  services: Services,
+  options: { hooks?: ProviderHooks; extensions?: ServerExtensions; printBanner?: (text: string) => void } = {},
+): Promise<RunningServer> {
+  const extensions = options.extensions ?? {};
   const { config, logger, store } = services;
   const migration = await store.migrate();
   if (migration.ran.length) logger.info({ migrations: migration.ran }, 'applied migrations');
   const declared = await applyDeclarations(services, config.tenants);
   for (const r of declared) if (r.created || r.changes.length) logger.info({ declared: r }, 'applied declared tenant');
   const demo = await ensureDemoTenant(services);
-  const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks: options.hooks ?? baseHooks(services) });
+  const hooks = options.hooks ?? interactiveProviderHooks(baseHooks(services), logger);
+  const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks });
+  const registry = new ConnectorRegistry([localConnectorSource, ...(extensions.connectorSources ?? [])]);
+  const signIn = new SignInService(registry, new SignInThrottle(services.clock), services.audit, logger);
+  const flow = new InteractionFlow({ services, pool, registry, secondFactor: extensions.secondFactor ?? noSecondFactor });
   const app = createApp({
     store,
     pool,
     logger,
+    tenantRouters: [
+      tenantPagesRouter(),
+      createInteractionRouter({ services, registry, signIn, flow }),
+      createAccountRouter(services, pool),
+      ...(extensions.routers?.({ flow, pool, registry }) ?? []),
+    ],
     publicUrl: config.server.publicUrl,
     trustProxy: config.server.trustProxy,
     cookieKeys: services.box.deriveKeys('cookies|root').map((k) => k.toString('base64url')),
@@ -68,6 +103,8 @@ export async function startServer(services: Services, options: { hooks?: Provide
     server,
     app,
     pool,
+    registry,
+    flow,
     demo,
     close() {
       closing ??= (async () => {
@@ -77,6 +114,7 @@ export async function startServer(services: Services, options: { hooks?: Provide
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());
         await Promise.race([done, grace]);
         server.closeAllConnections();
+        await registry.close();
       })();
       return closing;
     },

@@ -68,6 +68,9 @@ export class ClientService {
     const secret = needsSecret && !input.secretDigest ? (input.secret ?? generateSecret()) : undefined;
     const secretDigest = input.secretDigest ?? (secret ? digestSecret(secret) : undefined);
     const clientId = input.clientId ?? `app-${randomId(9).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    if (clientId.startsWith('gatehouse-')) {
+      throw new GatehouseError('client.reserved_id', 'client ids starting with "gatehouse-" are reserved for Gatehouse\'s own apps');
+    }
     try {
       const client = await store.transaction(async (trx) => {
         const created = await trx.clients.insert({ clientId, name: input.name, type: input.type, secretDigest, settings });

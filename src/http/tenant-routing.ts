@@ -15,6 +15,8 @@ declare module 'koa' {
 
 export const TENANT_PREFIX = /^\/t\/([^/]+)(\/.*)?$/;
 
+const PROVIDER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'";
+
 /**
  * Resolves the tenant of `/t/<tenant>/...` once per request, before anything else of the
  * tenant runs. The tenant row is read on every request: it is how a change made by another
@@ -49,6 +51,10 @@ export function dispatchToProvider(pool: TenantPool) {
     if (!ctx.state.tenant) return;
     const runtime = await pool.runtimeFor(ctx.state.tenant);
     const query = ctx.querystring ? `?${ctx.querystring}` : '';
+    // oidc-provider's own pages: the form_post response auto-submits with an inline script whose
+    // hash the provider adds to script-src, and posts to the app's (validated) redirect URI, so
+    // form-action is not restricted here; our own pages keep the stricter policy.
+    ctx.set('Content-Security-Policy', PROVIDER_CSP);
     ctx.req.url = ctx.state.tenantPath + query;
     (ctx.req as typeof ctx.req & { baseUrl?: string }).baseUrl = `/t/${ctx.state.tenant.id}`;
     ctx.respond = false;

@@ -1,4 +1,4 @@
-import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import Provider, { errors, type Configuration, type Grant, type KoaContextWithOIDC, type ResourceServer, type interactionPolicy } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { GatehouseConfig } from '../config/schema.js';
 import type { TenantRecord } from '../store/repositories/tenant-registry.js';
@@ -13,18 +13,26 @@ import { CLAIMS_BY_SCOPE, SUPPORTED_SCOPES, createFindAccount, userClaims } from
 const ASYMMETRIC_JWS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA', 'Ed25519'];
 
 /**
- * What the interactive half (sign-in pages, consent, logout pages) plugs into each provider.
- * The defaults here are for a provider without pages (tests of the token endpoint).
+ * What the interactive half (sign-in pages, consent, logout pages, two-factor) plugs into each
+ * provider. Every hook receives the tenant it serves. Without hooks a provider has no pages
+ * (enough for the token endpoint, discovery and JWKS).
  */
 export interface ProviderHooks {
   interactionUrl(tenantId: string, uid: string): string;
-  renderError?: NonNullable<Configuration['renderError']>;
-  logoutSource?: NonNullable<NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource']>;
-  postLogoutSuccessSource?: NonNullable<NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['postLogoutSuccessSource']>;
-  loadExistingGrant?: NonNullable<Configuration['loadExistingGrant']>;
+  renderError?(tenant: TenantRecord, ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
+  logoutSource?(tenant: TenantRecord, ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  postLogoutSuccessSource?(tenant: TenantRecord, ctx: KoaContextWithOIDC): Promise<void>;
+  /** Grants for first-party apps are made without a consent page. */
+  loadExistingGrant?(tenant: TenantRecord, ctx: KoaContextWithOIDC, isFirstParty: (clientId: string) => boolean): Promise<Grant | undefined>;
+  /** The interaction policy (prompts and their checks), built anew for every provider. */
+  interactionPolicy?(): interactionPolicy.Prompt[];
+  /** `acr` values the tenant can satisfy (discovery's acr_values_supported). */
+  acrValues?: string[];
   /** Called with each new provider, to subscribe to its events (audit). */
   onProvider?(provider: Provider, tenant: TenantRecord, store: TenantStore): void;
 }
+
+type ErrorOut = { error: string; error_description?: string; state?: string; scope?: string };
 
 export interface ProviderInputs {
   tenant: TenantRecord;
@@ -94,10 +102,19 @@ export function createTenantProvider(inputs: ProviderInputs): Provider {
       Grant: tokens.refreshTokenTtl,
       RefreshToken: tokens.refreshTokenTtl,
     },
-    interactions: { url: (_ctx, interaction) => hooks.interactionUrl(tenant.id, interaction.uid) },
-    ...(hooks.renderError ? { renderError: hooks.renderError } : {}),
-    ...(hooks.loadExistingGrant ? { loadExistingGrant: hooks.loadExistingGrant } : {}),
+    interactions: {
+      url: (_ctx, interaction) => hooks.interactionUrl(tenant.id, interaction.uid),
+      ...(hooks.interactionPolicy ? { policy: hooks.interactionPolicy() } : {}),
+    },
+    ...(hooks.acrValues ? { acrValues: hooks.acrValues } : {}),
+    ...(hooks.renderError ? { renderError: (ctx, out, error) => hooks.renderError!(tenant, ctx, out as ErrorOut, error) } : {}),
+    ...(hooks.loadExistingGrant
+      ? { loadExistingGrant: (ctx) => hooks.loadExistingGrant!(tenant, ctx, (id) => Boolean(inputs.clientRecord(id)?.settings.firstParty)) }
+      : {}),
     rotateRefreshToken: true,
+    // Apps get the profile claims their scopes allow in the ID token itself, not only from
+    // userinfo (OIDC Core 5.4 allows both; most apps read the ID token).
+    conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -106,8 +123,8 @@ export function createTenantProvider(inputs: ProviderInputs): Provider {
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        ...(hooks.logoutSource ? { logoutSource: hooks.logoutSource } : {}),
-        ...(hooks.postLogoutSuccessSource ? { postLogoutSuccessSource: hooks.postLogoutSuccessSource } : {}),
+        ...(hooks.logoutSource ? { logoutSource: (ctx, form) => hooks.logoutSource!(tenant, ctx, form) } : {}),
+        ...(hooks.postLogoutSuccessSource ? { postLogoutSuccessSource: (ctx) => hooks.postLogoutSuccessSource!(tenant, ctx) } : {}),
       },
       introspection: {
         enabled: true,

@@ -124,6 +124,18 @@ export interface AuditEventsTable {
   details: string | null;
 }
 
+export interface SigninThrottleTable {
+  tenant_id: string;
+  /** `account:<username>` or `ip:<address>`. */
+  key: string;
+  failures: number;
+  first_failed_at: number;
+  last_failed_at: number;
+  locked_until: number | null;
+  /** When the row may be purged (the failure window has passed and no lock is running). */
+  expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   signing_keys: SigningKeysTable;
@@ -134,6 +146,7 @@ export interface Database {
   group_members: GroupMembersTable;
   oidc_payloads: OidcPayloadsTable;
   audit_events: AuditEventsTable;
+  signin_throttle: SigninThrottleTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -146,4 +159,5 @@ export const TENANT_TABLES = [
   'group_members',
   'oidc_payloads',
   'audit_events',
+  'signin_throttle',
 ] as const satisfies ReadonlyArray<keyof Database>;

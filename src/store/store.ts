@@ -116,7 +116,8 @@ export abstract class KyselyStore implements Store {
       .where('publish_until', 'is not', null)
       .where('publish_until', '<', now)
       .executeTakeFirst();
-    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows);
+    const throttles = await this.systemDb.deleteFrom('signin_throttle').where('expires_at', '<', now).executeTakeFirst();
+    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows) + Number(throttles.numDeletedRows);
   }
 
   private migrator(): Migrator {

@@ -13,6 +13,7 @@ import type { ClientRecord } from '../store/repositories/client-repository.js';
 import type { SigningKeyService } from '../tokens/signing-keys.js';
 import { createTenantProvider, type ProviderHooks } from '../oidc/provider-factory.js';
 import { clientMetadata } from '../oidc/client-metadata.js';
+import { accountClientRecord, isBuiltInClient } from '../account/account-client.js';
 
 /**
  * What one tenant needs in memory to answer requests: its oidc-provider and caches of its apps.
@@ -95,10 +96,11 @@ export class TenantPool {
     const [{ keys: jwks, validUntil }, apis] = await Promise.all([keys.providerJwks(tenantStore), tenantStore.resourceServers.list()]);
     const clients = new LRUCache<string, { record: ClientRecord | null; metadata: AdapterPayload | null }>({ max: CLIENT_CACHE_SIZE });
     const defaultAlg = config.keys.algorithms[0]!;
+    const issuer = this.issuerFor(tenant.id);
     const loadClient = async (clientId: string): Promise<AdapterPayload | undefined> => {
       let entry = clients.get(clientId);
       if (!entry) {
-        const record = (await tenantStore.clients.get(clientId)) ?? null;
+        const record = isBuiltInClient(clientId) ? accountClientRecord(issuer) : ((await tenantStore.clients.get(clientId)) ?? null);
         entry = { record, metadata: record ? clientMetadata(record, defaultAlg) : null };
         clients.set(clientId, entry);
       }
@@ -106,7 +108,7 @@ export class TenantPool {
     };
     const provider = createTenantProvider({
       tenant,
-      issuer: this.issuerFor(tenant.id),
+      issuer,
       store: tenantStore,
       jwks,
       cookieKeys: box.deriveKeys(`cookies|tenant:${tenant.id}`).map((k) => k.toString('base64url')),

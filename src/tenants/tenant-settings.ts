@@ -14,12 +14,35 @@ export const brandingSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Failed sign-in throttling (per account and per client IP). After `freeAttempts` failures each
+ * further attempt must wait a delay that doubles from `delayBaseSeconds` up to `maxDelaySeconds`;
+ * after `lockoutAfter` failures the account is locked for `lockoutMinutes`. Failures older than
+ * `windowMinutes` are forgotten. The IP limit is higher: one address may serve many people.
+ */
+export const throttleSchema = z.strictObject({
+  freeAttempts: z.number().int().min(1).max(100).default(3),
+  delayBaseSeconds: z.number().int().min(0).max(60).default(1),
+  maxDelaySeconds: z.number().int().min(0).max(3600).default(30),
+  lockoutAfter: z.number().int().min(2).max(1000).default(10),
+  lockoutMinutes: z.number().int().min(1).max(1440).default(15),
+  windowMinutes: z.number().int().min(1).max(1440).default(15),
+  ipLockoutAfter: z.number().int().min(2).max(100000).default(100),
+});
+export type ThrottleSettings = z.infer<typeof throttleSchema>;
+
 export const tenantSettingsSchema = z.strictObject({
   branding: brandingSchema.default({}),
+  signIn: z
+    .strictObject({
+      throttle: throttleSchema.default(throttleSchema.parse({})),
+    })
+    .default({ throttle: throttleSchema.parse({}) }),
 });
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 
+/** Stored settings with every default filled in (settings written by older versions lack new sections). */
 export function parseTenantSettings(raw: unknown): TenantSettings {
   return tenantSettingsSchema.parse(raw ?? {});
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 
 /** The real `gatehouse` command, each call its own process, on a throwaway SQLite database. */
 describe('gatehouse CLI', () => {
@@ -20,7 +21,7 @@ describe('gatehouse CLI', () => {
   it('migrates, creates, lists, shows, suspends and resumes tenants', async () => {
     const migrate = await cli('migrate', '--json');
     expect(migrate.code).toBe(0);
-    expect(migrate.json()).toEqual({ applied: ['0001-foundation'], pending: [] });
+    expect(migrate.json()).toEqual({ applied: MIGRATIONS.map((m) => m.name), pending: [] });
 
     const created = await cli('tenant', 'create', 'acme', '--name', 'Acme Corp', '--json');
     expect(created.code).toBe(0);
@@ -106,6 +107,24 @@ describe('gatehouse CLI', () => {
     db.close();
     expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect((await cli('user', 'list', 'acme', '--json')).json()).toHaveLength(1);
+    expect((await cli('user', 'disable', 'acme', 'alice', '--json')).json()).toMatchObject({ status: 'disabled' });
+    expect((await cli('user', 'enable', 'acme', 'alice', '--json')).json()).toMatchObject({ status: 'active' });
+    expect((await cli('user', 'add-to-group', 'acme', 'alice', 'admins', '--json')).json()).toMatchObject({ group: 'admins' });
+    expect((await cli('user', 'show', 'acme', 'alice', '--json')).json().groups.sort()).toEqual(['admins', 'staff']);
+  });
+
+  it('creates browser apps: redirect URIs, logout URIs, public or confidential, first-party', async () => {
+    const web = await cli('client', 'create', 'acme', '--id', 'portal', '--name', 'Portal', '--redirect-uri', 'https://portal.acme.test/cb', '--post-logout-redirect-uri', 'https://portal.acme.test/bye', '--backchannel-logout-uri', 'https://portal.acme.test/bcl', '--first-party', '--scope', 'openid', '--scope', 'email', '--json');
+    expect(web.code).toBe(0);
+    expect(web.json()).toMatchObject({ clientId: 'portal', type: 'confidential', firstParty: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://portal.acme.test/cb'], postLogoutRedirectUris: ['https://portal.acme.test/bye'], backchannelLogoutUri: 'https://portal.acme.test/bcl', scopes: ['openid', 'email'], clientSecret: expect.any(String) });
+    const spa = await cli('client', 'create', 'acme', '--id', 'spa', '--type', 'public', '--redirect-uri', 'https://spa.acme.test/cb', '--json');
+    expect(spa.json()).toMatchObject({ type: 'public', tokenEndpointAuthMethod: 'none', hasSecret: false });
+    expect(spa.json().clientSecret).toBeUndefined();
+    const noRedirect = await cli('client', 'create', 'acme', '--grant', 'authorization_code');
+    expect(noRedirect.code).toBe(2);
+    expect(noRedirect.stderr).toContain('needs at least one redirect URI');
+    const reserved = await cli('client', 'create', 'acme', '--id', 'gatehouse-account', '--redirect-uri', 'https://x.test/cb');
+    expect(reserved.stderr).toContain('reserved');
   });
 
   it('shows the audit log of every change, without secrets', async () => {

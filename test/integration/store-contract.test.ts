@@ -7,8 +7,11 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { ManualClock } from '../../src/clock.js';
 import { TENANT_TABLES } from '../../src/store/database.js';
+import { parseTenantSettings } from '../../src/tenants/tenant-settings.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.js';
 import { describeWhen } from '../helpers/requirements.js';
+
+const SETTINGS = parseTenantSettings({});
 
 /**
  * One contract for both storage implementations (DESIGN.md, convention 8): everything here runs
@@ -24,7 +27,7 @@ function storeContract(name: string, open: (clock: ManualClock) => Promise<{ sto
       ({ store, cleanup } = await open(clock));
       await store.migrate();
       for (const id of ['alpha', 'beta']) {
-        await store.createTenant({ id, displayName: id.toUpperCase(), status: 'active', settings: { branding: {} } }, async () => {});
+        await store.createTenant({ id, displayName: id.toUpperCase(), status: 'active', settings: SETTINGS }, async () => {});
       }
     });
     afterAll(async () => {
@@ -50,14 +53,14 @@ function storeContract(name: string, open: (clock: ManualClock) => Promise<{ sto
     });
 
     it('refuses a second tenant with the same id', async () => {
-      await expect(store.createTenant({ id: 'alpha', displayName: 'dup', status: 'active', settings: { branding: {} } }, async () => {})).rejects.toMatchObject({
+      await expect(store.createTenant({ id: 'alpha', displayName: 'dup', status: 'active', settings: SETTINGS }, async () => {})).rejects.toMatchObject({
         code: 'tenant.exists',
       });
     });
 
     it('writes nothing when creating a tenant fails half-way', async () => {
       await expect(
-        store.createTenant({ id: 'gamma', displayName: 'G', status: 'active', settings: { branding: {} } }, async (ts) => {
+        store.createTenant({ id: 'gamma', displayName: 'G', status: 'active', settings: SETTINGS }, async (ts) => {
           await ts.resourceServers.upsert({ identifier: 'https://api.gamma', name: undefined, settings: { scopes: [], accessTokenFormat: 'jwt', accessTokenTtl: 60, userClaims: [] } });
           throw new Error('key generation failed');
         }),

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, TenantsTable } from '../database.js';
 import { parseJson, toJson, toNumber } from '../rows.js';
 import type { TenantStatus } from '../../tenants/tenant-id.js';
-import type { TenantSettings } from '../../tenants/tenant-settings.js';
+import { parseTenantSettings, type TenantSettings } from '../../tenants/tenant-settings.js';
 import type { Clock } from '../../clock.js';
 
 export interface TenantRecord {
@@ -20,7 +20,7 @@ export function tenantFromRow(row: TenantsTable): TenantRecord {
     id: row.id,
     displayName: row.display_name,
     status: row.status as TenantStatus,
-    settings: parseJson<TenantSettings>(row.settings, { branding: {} }),
+    settings: parseTenantSettings(parseJson<unknown>(row.settings, {})),
     revision: toNumber(row.revision),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),

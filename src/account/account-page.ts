@@ -1,0 +1,66 @@
+import { html } from '../http/pages/html.js';
+import { renderPage } from '../http/pages/layout.js';
+import { t } from '../http/pages/strings.js';
+import type { PageContext } from '../http/pages/page-context.js';
+import type { UserRecord } from '../store/repositories/user-repository.js';
+
+export interface AccountSessionView {
+  id: string;
+  current: boolean;
+  startedAt: number;
+  apps: string[];
+}
+
+export interface AccountAppView {
+  clientId: string;
+  clientName: string;
+  scopes: string[];
+}
+
+export interface AccountPageInput {
+  base: string;
+  csrf: string;
+  user: UserRecord;
+  groups: string[];
+  sessions: AccountSessionView[];
+  apps: AccountAppView[];
+  signOutUrl: string;
+}
+
+export function renderAccountPage(pc: PageContext, input: AccountPageInput): string {
+  const tr = (id: Parameters<typeof t>[0], p: Record<string, string | number> = {}) => t(id, p, pc.locale);
+  const csrf = html`<input type="hidden" name="csrf" value="${input.csrf}">`;
+  const u = input.user;
+  const field = (label: string, value: string | undefined) => (value ? html`<dt>${label}</dt><dd>${value}</dd>` : '');
+  return renderPage({
+    title: tr('account.title'),
+    branding: pc.branding,
+    locale: pc.locale,
+    themeCssHref: pc.themeCssHref,
+    body: html`<h2>${tr('account.profile')}</h2>
+<dl class="profile">
+${field(tr('account.field.username'), u.username)}
+${field(tr('account.field.name'), u.displayName)}
+${field(tr('account.field.email'), u.email)}
+${field(tr('account.field.phone'), u.phone)}
+${field(tr('account.field.groups'), input.groups.join(', '))}
+</dl>
+<h2>${tr('account.sessions')}</h2>
+<ul class="plain" id="sessions">
+${input.sessions.map(
+  (s) => html`<li>${tr('account.session_started', { time: new Date(s.startedAt * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' })}${s.current ? html` <strong>(${tr('account.session_current')})</strong>` : ''}${s.apps.length ? html`<br><small>${s.apps.join(', ')}</small>` : ''}
+<form method="post" action="${input.base}/sessions/${s.id}/end" class="inline">${csrf}<button type="submit" class="link">${tr('account.session_end')}</button></form></li>`,
+)}
+</ul>
+<h2>${tr('account.apps')}</h2>
+${
+  input.apps.length
+    ? html`<ul class="plain" id="apps">${input.apps.map(
+        (a) => html`<li><strong>${a.clientName}</strong><br><small>${a.scopes.join(' ')}</small>
+<form method="post" action="${input.base}/apps/${encodeURIComponent(a.clientId)}/revoke" class="inline">${csrf}<button type="submit" class="link">${tr('account.app_revoke')}</button></form></li>`,
+      )}</ul>`
+    : html`<p class="muted">${tr('account.none')}</p>`
+}
+<p><a class="button secondary" href="${input.signOutUrl}">${tr('account.sign_out')}</a></p>`,
+  });
+}
