@@ -15,6 +15,7 @@ export default {
     }],
   },
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
+  setupFiles: ['<rootDir>/test/helpers/quiet-known-warnings.js'],
   // Integration tests start real servers (slapd, Chromium, Gatehouse processes); two CPUs here.
   maxWorkers: 2,
   testTimeout: 30000,
