@@ -13,12 +13,14 @@ import type Router from '@koa/router';
 import { ConnectorRegistry, type ConnectorSource } from './connectors/registry.js';
 import { localConnectorSource } from './connectors/local/local-password-connector.js';
 import { SignInService } from './interaction/sign-in-service.js';
-import { SignInThrottle } from './interaction/sign-in-throttle.js';
 import { InteractionFlow } from './interaction/interaction-flow.js';
-import { noSecondFactor, type SecondFactorStep } from './interaction/second-factor.js';
+import type { SecondFactorStep } from './interaction/second-factor.js';
+import { twoFactorStep } from './mfa/second-factor-policy.js';
+import { createMfaInteractionRouter } from './mfa/mfa-interaction-routes.js';
 import { createInteractionRouter } from './interaction/interaction-routes.js';
 import { interactiveProviderHooks } from './interaction/provider-hooks.js';
 import { createAccountRouter } from './account/account-routes.js';
+import { createAccountMfaRouter } from './account/account-mfa-routes.js';
 import { tenantPagesRouter } from './http/tenant-pages.js';
 
 /** What later capabilities (directories, partners, two-factor) add to the server. */
@@ -68,8 +70,8 @@ export async function startServer(
   const hooks = options.hooks ?? interactiveProviderHooks(baseHooks(services), logger);
   const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks });
   const registry = new ConnectorRegistry([localConnectorSource, ...(extensions.connectorSources ?? [])]);
-  const signIn = new SignInService(registry, new SignInThrottle(services.clock), services.audit, logger);
-  const flow = new InteractionFlow({ services, pool, registry, secondFactor: extensions.secondFactor ?? noSecondFactor });
+  const signIn = new SignInService(registry, services.throttle, services.audit, logger);
+  const flow = new InteractionFlow({ services, pool, registry, secondFactor: extensions.secondFactor ?? twoFactorStep(services.mfa) });
   const app = createApp({
     store,
     pool,
@@ -77,7 +79,9 @@ export async function startServer(
     tenantRouters: [
       tenantPagesRouter(),
       createInteractionRouter({ services, registry, signIn, flow }),
+      createMfaInteractionRouter(flow, services.mfa),
       createAccountRouter(services, pool),
+      createAccountMfaRouter(services, pool),
       ...(extensions.routers?.({ flow, pool, registry }) ?? []),
     ],
     publicUrl: config.server.publicUrl,

@@ -11,6 +11,8 @@ import { TenantService } from './tenants/tenant-service.js';
 import { ClientService } from './clients/client-service.js';
 import { ResourceServerService } from './tokens/resource-server-service.js';
 import { UserService } from './users/user-service.js';
+import { SignInThrottle } from './interaction/sign-in-throttle.js';
+import { MfaService } from './mfa/mfa-service.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -28,6 +30,9 @@ export interface Services {
   clients: ClientService;
   resources: ResourceServerService;
   users: UserService;
+  /** Failed sign-in and second-factor counters (per account and client IP). */
+  throttle: SignInThrottle;
+  mfa: MfaService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -47,6 +52,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     publishAheadSeconds: config.keys.publishAheadSeconds,
   });
   const t = config.tokens;
+  const throttle = new SignInThrottle(clock);
   return {
     config,
     clock,
@@ -59,6 +65,8 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     clients: new ClientService(audit),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),
+    throttle,
+    mfa: new MfaService(box, clock, audit, throttle),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

@@ -24,7 +24,37 @@ export interface AccountPageInput {
   groups: string[];
   sessions: AccountSessionView[];
   apps: AccountAppView[];
+  mfa: {
+    enabled: boolean;
+    factors: Array<{ id: string; createdAt: number }>;
+    recoveryCodesLeft: number;
+    notice?: string | undefined;
+  };
   signOutUrl: string;
+}
+
+type Tr = (id: Parameters<typeof t>[0], p?: Record<string, string | number>) => string;
+
+/** Factors can be added; replacing or removing one, or new recovery codes, need a fresh code. */
+function renderMfaSection(input: AccountPageInput, tr: Tr, csrf: ReturnType<typeof html>) {
+  const codeField = (id: string) =>
+    html`<label for="${id}">${tr('account.mfa.code_for_change')}</label><input id="${id}" name="code" type="text" autocomplete="one-time-code" required>`;
+  return html`<h2>${tr('account.mfa')}</h2>
+${input.mfa.notice ? html`<p class="notice" role="status">${input.mfa.notice}</p>` : ''}
+<ul class="plain" id="factors">
+${input.mfa.factors.map(
+  (f) => html`<li>${tr('account.mfa.factor', { date: new Date(f.createdAt).toISOString().slice(0, 10) })}
+<form method="post" action="${input.base}/mfa/${f.id}/change">${csrf}${codeField(`code-${f.id}`)}
+<div class="actions"><button type="submit" name="action" value="replace" class="secondary">${tr('account.mfa.replace')}</button><button type="submit" name="action" value="remove" class="secondary">${tr('account.mfa.remove')}</button></div></form></li>`,
+)}
+</ul>
+${input.mfa.factors.length === 0 ? html`<p class="muted">${tr('account.mfa.none')}</p>` : ''}
+${
+  input.mfa.factors.length === 0
+    ? html`<p><a class="button" href="${input.base}/mfa/enroll">${tr('account.mfa.add')}</a></p>`
+    : html`<p id="recovery-left">${tr('account.mfa.recovery_remaining', { count: input.mfa.recoveryCodesLeft })}</p>
+<form method="post" action="${input.base}/mfa/recovery-codes">${csrf}${codeField('code-recovery')}<button type="submit" class="secondary">${tr('account.mfa.recovery_regenerate')}</button></form>`
+}`;
 }
 
 export function renderAccountPage(pc: PageContext, input: AccountPageInput): string {
@@ -61,6 +91,7 @@ ${
       )}</ul>`
     : html`<p class="muted">${tr('account.none')}</p>`
 }
+${input.mfa.enabled ? renderMfaSection(input, tr, csrf) : ''}
 <p><a class="button secondary" href="${input.signOutUrl}">${tr('account.sign_out')}</a></p>`,
   });
 }

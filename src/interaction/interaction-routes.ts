@@ -9,7 +9,7 @@ import { constantTimeEqual } from '../crypto/secrets.js';
 import { t } from '../http/pages/strings.js';
 import type { PendingLogin } from './interaction-state.js';
 import type { SignInService, SignInFailure } from './sign-in-service.js';
-import { ACR } from './interaction-types.js';
+import { ACR, isStepUpOnly } from './interaction-types.js';
 import { grantMissing } from './consent-grants.js';
 import type { InteractionFlow, LoadedInteraction } from './interaction-flow.js';
 import { startRedirectConnector } from './external-sign-in.js';
@@ -77,6 +77,18 @@ export function createInteractionRouter(deps: InteractionRouteDeps): Router {
 
   router.get('/', async (ctx) => {
     const it = await flow.load(ctx);
+    const session = it.details.session;
+    if (it.details.prompt.name === 'login' && session?.accountId && !it.state.forceLogin && isStepUpOnly(it.details.prompt.reasons)) {
+      // Step-up inside an existing session: the first factor stands, the second is asked.
+      await flow.completeFirstFactor(ctx, it, {
+        accountId: session.accountId,
+        amr: (session as { amr?: string[] }).amr ?? ['pwd'],
+        acr: (session as { acr?: string }).acr ?? ACR.singleFactor,
+        source: 'session',
+        authTime: Math.floor(services.clock.now() / 1000),
+      });
+      return;
+    }
     const hint = it.details.params.login_hint as string | undefined;
     if (hint && !it.state.username && !it.state.forceLogin && it.details.prompt.name === 'login') {
       // login_hint (OIDC Core 3.1.2.1): skip the identifier page, routed as if it had been typed.

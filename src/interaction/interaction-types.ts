@@ -10,3 +10,15 @@ export const ACR = {
   /** Two factors. */
   multiFactor: 'urn:gatehouse:acr:2fa',
 } as const;
+
+/** The login-prompt check that asks for a second factor when acr_values name it. */
+export const STEP_UP_REASON = 'acr_values_second_factor';
+
+/**
+ * A login prompt caused only by a request for a higher `acr` (acr_values, or an essential acr
+ * claim) on an existing session: only the missing factor is asked, not the password again.
+ */
+export function isStepUpOnly(reasons: string[] | undefined): boolean {
+  const stepUp = new Set([STEP_UP_REASON, 'essential_acr', 'essential_acrs']);
+  return Boolean(reasons?.length) && reasons!.every((r) => stepUp.has(r));
+}

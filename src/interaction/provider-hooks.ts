@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import { pageContextFor } from '../http/pages/page-context.js';
 import { renderErrorPage, renderLogoutPage, renderSignedOutPage } from './pages.js';
 import { loadGrant } from './consent-grants.js';
-import { ACR } from './interaction-types.js';
+import { ACR, STEP_UP_REASON } from './interaction-types.js';
 import { t } from '../http/pages/strings.js';
 
 /** The request id our edge gave this request (the provider's own context does not know it). */
@@ -28,6 +28,16 @@ export function interactiveProviderHooks(base: ProviderHooks, logger: Logger): P
       // prompt=select_account (OIDC Core 3.1.2.1): shown before login, so a person with a
       // session can choose it or another account.
       policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+      // Step-up: acr_values asking for two factors is honoured like an essential acr claim
+      // (oidc-provider enforces only the latter), so a single-factor session gets a second one.
+      policy.get('login')!.checks.add(
+        new interactionPolicy.Check(STEP_UP_REASON, 'a second factor was requested', 'login_required', (ctx) => {
+          const wanted = String(ctx.oidc.params?.acr_values ?? '').split(' ');
+          return wanted.includes(ACR.multiFactor) && ctx.oidc.session?.acr !== ACR.multiFactor
+            ? interactionPolicy.Check.REQUEST_PROMPT
+            : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        }),
+      );
       return policy;
     },
     async renderError(tenant, ctx, out, error) {

@@ -26,9 +26,3 @@ export interface SecondFactorStep {
   afterFirstFactor(input: SecondFactorContext): Promise<{ next: 'finish'; pending: PendingLogin } | { next: 'redirect'; location: string }>;
 }
 
-/** No second factor (until a tenant policy asks for one). */
-export const noSecondFactor: SecondFactorStep = {
-  async afterFirstFactor({ pending }) {
-    return { next: 'finish', pending };
-  },
-};

@@ -136,6 +136,32 @@ export interface SigninThrottleTable {
   expires_at: number;
 }
 
+export interface MfaFactorsTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  /** `totp` (and later `webauthn`). */
+  type: string;
+  label: string;
+  /** The factor's secret, sealed with the master key (envelope encryption). */
+  secret_sealed: string;
+  /** 0 while enrollment waits for a first correct code. */
+  confirmed: number;
+  /** The last accepted TOTP time step: a code of this step or earlier is a replay. */
+  last_used_step: number | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface MfaRecoveryCodesTable {
+  tenant_id: string;
+  user_id: string;
+  /** HMAC-SHA256 of the code under a key derived from the master key. */
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   signing_keys: SigningKeysTable;
@@ -147,6 +173,8 @@ export interface Database {
   oidc_payloads: OidcPayloadsTable;
   audit_events: AuditEventsTable;
   signin_throttle: SigninThrottleTable;
+  mfa_factors: MfaFactorsTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -160,4 +188,6 @@ export const TENANT_TABLES = [
   'oidc_payloads',
   'audit_events',
   'signin_throttle',
+  'mfa_factors',
+  'mfa_recovery_codes',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -10,6 +10,7 @@ import { GroupRepository } from './repositories/group-repository.js';
 import { OidcPayloadRepository } from './repositories/oidc-payload-repository.js';
 import { AuditRepository } from './repositories/audit-repository.js';
 import { ThrottleRepository } from './repositories/throttle-repository.js';
+import { MfaRepository } from './repositories/mfa-repository.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -25,6 +26,7 @@ export class TenantStore {
   readonly oidc: OidcPayloadRepository;
   readonly audit: AuditRepository;
   readonly throttle: ThrottleRepository;
+  readonly mfa: MfaRepository;
 
   constructor(
     readonly tenantId: string,
@@ -39,6 +41,7 @@ export class TenantStore {
     this.oidc = new OidcPayloadRepository(db, tenantId, clock);
     this.audit = new AuditRepository(db, tenantId);
     this.throttle = new ThrottleRepository(db, tenantId);
+    this.mfa = new MfaRepository(db, tenantId, clock);
   }
 
   /** This tenant's own row (status, settings, revision). */

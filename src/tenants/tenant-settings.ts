@@ -31,6 +31,20 @@ export const throttleSchema = z.strictObject({
 });
 export type ThrottleSettings = z.infer<typeof throttleSchema>;
 
+/**
+ * Two-factor policy: `off` (never asked, no enrollment), `optional` (people may enroll; once
+ * enrolled they are always asked), `required` (everyone; people without a factor enroll at their
+ * next sign-in), `groups` (required for members of `groups`, optional for the rest). Groups are
+ * named as the `groups` claim names them: a local group's name, a directory group's DN.
+ */
+export const mfaPolicySchema = z
+  .strictObject({
+    policy: z.enum(['off', 'optional', 'required', 'groups']).default('optional'),
+    groups: z.array(z.string().min(1)).default([]),
+  })
+  .refine((m) => m.policy !== 'groups' || m.groups.length > 0, { message: 'the "groups" policy needs at least one group', path: ['groups'] });
+export type MfaPolicy = z.infer<typeof mfaPolicySchema>;
+
 export const tenantSettingsSchema = z.strictObject({
   branding: brandingSchema.default({}),
   signIn: z
@@ -38,6 +52,7 @@ export const tenantSettingsSchema = z.strictObject({
       throttle: throttleSchema.default(throttleSchema.parse({})),
     })
     .default({ throttle: throttleSchema.parse({}) }),
+  mfa: mfaPolicySchema.default({ policy: 'optional', groups: [] }),
 });
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
