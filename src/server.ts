@@ -17,6 +17,7 @@ import { InteractionFlow } from './interaction/interaction-flow.js';
 import type { SecondFactorStep } from './interaction/second-factor.js';
 import { twoFactorStep } from './mfa/second-factor-policy.js';
 import { createMfaInteractionRouter } from './mfa/mfa-interaction-routes.js';
+import { createPasskeySignInRouter } from './mfa/passkey-sign-in-routes.js';
 import { createInteractionRouter } from './interaction/interaction-routes.js';
 import { interactiveProviderHooks } from './interaction/provider-hooks.js';
 import { createAccountRouter } from './account/account-routes.js';
@@ -79,7 +80,8 @@ export async function startServer(
     tenantRouters: [
       tenantPagesRouter(),
       createInteractionRouter({ services, registry, signIn, flow }),
-      createMfaInteractionRouter(flow, services.mfa),
+      createMfaInteractionRouter(services, flow, services.mfa, services.webauthn),
+      createPasskeySignInRouter(services, flow),
       createAccountRouter(services, pool),
       createAccountMfaRouter(services, pool),
       ...(extensions.routers?.({ flow, pool, registry }) ?? []),

@@ -13,6 +13,7 @@ import { ResourceServerService } from './tokens/resource-server-service.js';
 import { UserService } from './users/user-service.js';
 import { SignInThrottle } from './interaction/sign-in-throttle.js';
 import { MfaService } from './mfa/mfa-service.js';
+import { WebAuthnService } from './mfa/webauthn-service.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -33,6 +34,7 @@ export interface Services {
   /** Failed sign-in and second-factor counters (per account and client IP). */
   throttle: SignInThrottle;
   mfa: MfaService;
+  webauthn: WebAuthnService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     users: new UserService(audit),
     throttle,
     mfa: new MfaService(box, clock, audit, throttle),
+    webauthn: new WebAuthnService(box, audit, () => config.server.publicUrl),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

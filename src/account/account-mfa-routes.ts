@@ -7,7 +7,8 @@ import { requestOrigin } from '../http/request-context.js';
 import { pageContextFor } from '../http/pages/page-context.js';
 import { t } from '../http/pages/strings.js';
 import { interactionPageCsp } from '../interaction/page-security.js';
-import { renderEnrollPage, renderRecoveryCodesPage } from '../mfa/mfa-pages.js';
+import { passkeyBlock, renderEnrollPage, renderPasskeyPage, renderRecoveryCodesPage } from '../mfa/mfa-pages.js';
+import { ACR } from '../interaction/interaction-types.js';
 import { AccountSessions, type AccountSession } from './account-session.js';
 
 /** A fresh second factor was shown for this change; kept with the session for a few minutes. */
@@ -95,6 +96,49 @@ export function createAccountMfaRouter(services: Services, pool: TenantPool): Ro
       throw new GatehouseError('mfa.factor_not_found', 'no such factor of yours', { status: 404 });
     }
     back(ctx, account);
+  });
+
+  const PASSKEY_CHALLENGE = 'GatehouseAccountPasskeyChallenge';
+
+  router.post('/passkey', async (ctx) => {
+    const { account } = await sessions.requireForm(ctx);
+    const { runtime, user } = account;
+    const factors = await mfa.confirmedFactors(runtime.store, user.id);
+    // Adding a way in needs a two-factor session, unless this is the person's first factor.
+    if (factors.length > 0 && account.acr !== ACR.multiFactor) throw new GatehouseError('mfa.fresh_factor_required', 'sign in with your second factor first', { status: 403 });
+    const options = await services.webauthn.registrationOptions(runtime.tenant, runtime.store, user);
+    await runtime.store.oidc.upsert(PASSKEY_CHALLENGE, account.sessionId, { challenge: options.challenge }, INTENT_TTL_SECONDS);
+    const pc = pageContextFor(runtime.tenant);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', interactionPageCsp(undefined, { scripts: true }));
+    ctx.type = 'html';
+    ctx.body = renderPasskeyPage(pc, {
+      title: t('passkey.add', {}, pc.locale),
+      intro: t('passkey.add_intro', { tenant: runtime.tenant.displayName }, pc.locale),
+      block: passkeyBlock(pc, { mode: 'register', options, action: `${account.base}/mfa/passkey/finish`, csrf: account.csrf, label: t('passkey.create', {}, pc.locale) }),
+      backHref: account.base,
+    });
+  });
+
+  router.post('/passkey/finish', async (ctx) => {
+    const { account, fields } = await sessions.requireForm(ctx);
+    const { runtime, user } = account;
+    const stored = await runtime.store.oidc.find(PASSKEY_CHALLENGE, account.sessionId);
+    await runtime.store.oidc.destroy(PASSKEY_CHALLENGE, account.sessionId);
+    let response;
+    try {
+      response = JSON.parse(fields.response ?? '');
+    } catch {
+      response = undefined;
+    }
+    const challenge = stored?.payload.challenge as string | undefined;
+    const pc = pageContextFor(runtime.tenant);
+    if (!challenge || !response || !(await services.webauthn.finishRegistration(runtime.tenant, runtime.store, user, response, challenge, requestOrigin(ctx)))) {
+      return back(ctx, account, t('passkey.error', {}, pc.locale));
+    }
+    if ((await runtime.store.mfa.remainingRecoveryCodes(user.id)) > 0) return back(ctx, account);
+    const codes = await mfa.newRecoveryCodes(runtime.store, user, { type: 'user', id: user.id }, requestOrigin(ctx));
+    page(ctx, renderRecoveryCodesPage(pc, { action: `${account.base}/mfa/done`, csrf: account.csrf, codes }));
   });
 
   router.post('/recovery-codes', async (ctx) => {

@@ -26,7 +26,9 @@ export interface AccountPageInput {
   apps: AccountAppView[];
   mfa: {
     enabled: boolean;
-    factors: Array<{ id: string; createdAt: number }>;
+    factors: Array<{ id: string; type: 'totp' | 'webauthn'; createdAt: number }>;
+    /** Passkeys can be added now (no factor yet, or the session has two factors). */
+    canAddPasskey: boolean;
     recoveryCodesLeft: number;
     notice?: string | undefined;
   };
@@ -43,12 +45,13 @@ function renderMfaSection(input: AccountPageInput, tr: Tr, csrf: ReturnType<type
 ${input.mfa.notice ? html`<p class="notice" role="status">${input.mfa.notice}</p>` : ''}
 <ul class="plain" id="factors">
 ${input.mfa.factors.map(
-  (f) => html`<li>${tr('account.mfa.factor', { date: new Date(f.createdAt).toISOString().slice(0, 10) })}
-<form method="post" action="${input.base}/mfa/${f.id}/change">${csrf}${codeField(`code-${f.id}`)}
-<div class="actions"><button type="submit" name="action" value="replace" class="secondary">${tr('account.mfa.replace')}</button><button type="submit" name="action" value="remove" class="secondary">${tr('account.mfa.remove')}</button></div></form></li>`,
+  (f) => html`<li data-type="${f.type}">${tr(f.type === 'webauthn' ? 'passkey.factor' : 'account.mfa.factor', { date: new Date(f.createdAt).toISOString().slice(0, 10) })}
+<form method="post" action="${input.base}/mfa/${encodeURIComponent(f.id)}/change">${csrf}${codeField(`code-${f.id}`)}
+<div class="actions">${f.type === 'totp' ? html`<button type="submit" name="action" value="replace" class="secondary">${tr('account.mfa.replace')}</button>` : ''}<button type="submit" name="action" value="remove" class="secondary">${tr('account.mfa.remove')}</button></div></form></li>`,
 )}
 </ul>
 ${input.mfa.factors.length === 0 ? html`<p class="muted">${tr('account.mfa.none')}</p>` : ''}
+${input.mfa.canAddPasskey ? html`<form method="post" action="${input.base}/mfa/passkey">${csrf}<button type="submit" class="secondary">${tr('passkey.add')}</button></form>` : ''}
 ${
   input.mfa.factors.length === 0
     ? html`<p><a class="button" href="${input.base}/mfa/enroll">${tr('account.mfa.add')}</a></p>`

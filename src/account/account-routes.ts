@@ -7,6 +7,7 @@ import { pageContextFor } from '../http/pages/page-context.js';
 import { interactionPageCsp } from '../interaction/page-security.js';
 import { ACCOUNT_CLIENT_ID } from './account-client.js';
 import { AccountSessions } from './account-session.js';
+import { ACR } from '../interaction/interaction-types.js';
 import { renderAccountPage, type AccountAppView, type AccountSessionView } from './account-page.js';
 
 interface SessionPayload {
@@ -66,7 +67,8 @@ export function createAccountRouter(services: Services, pool: TenantPool): Route
       apps: [...byClient.values()],
       mfa: {
         enabled: runtime.tenant.settings.mfa.policy !== 'off',
-        factors: factors.map((f) => ({ id: f.id, createdAt: f.createdAt })),
+        factors: factors.map((f) => ({ id: f.id, type: f.type, createdAt: f.createdAt })),
+        canAddPasskey: factors.length === 0 || account.acr === ACR.multiFactor,
         recoveryCodesLeft: await store.mfa.remainingRecoveryCodes(user.id),
         notice: typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined,
       },

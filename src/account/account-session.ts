@@ -11,6 +11,8 @@ import { ACCOUNT_CLIENT_ID, accountCallbackUrl } from './account-client.js';
 export interface AccountSession {
   runtime: TenantRuntime;
   sessionId: string;
+  /** The session's authentication level (`urn:gatehouse:acr:2fa` after a second factor). */
+  acr: string | undefined;
   user: UserRecord;
   csrf: string;
   base: string;
@@ -38,7 +40,7 @@ export class AccountSessions {
     if (!session?.accountId) return undefined;
     const user = await runtime.store.users.get(session.accountId);
     if (!user || user.status !== 'active') return undefined;
-    return { runtime, sessionId: session.jti, user, csrf: this.csrfFor(runtime.tenant.id, session.jti), base: `/t/${runtime.tenant.id}/account` };
+    return { runtime, sessionId: session.jti, acr: session.acr, user, csrf: this.csrfFor(runtime.tenant.id, session.jti), base: `/t/${runtime.tenant.id}/account` };
   }
 
   /** For POSTs: the signed-in person and the form, after checking its CSRF token. */

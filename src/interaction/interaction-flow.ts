@@ -116,6 +116,7 @@ export class InteractionFlow {
         clientName: it.clientName,
         error,
         connectors: connectors.map((c) => ({ id: c.id, name: c.displayName })),
+        passkeyAction: it.runtime.tenant.settings.mfa.policy === 'off' ? undefined : `${base}/passkey`,
       });
       return;
     }

@@ -4,7 +4,7 @@
  * already checked it against the app's registration); browsers apply `form-action` to those
  * redirects too, so the app's origin is allowed, and nothing else.
  */
-export function interactionPageCsp(redirectUri: string | undefined, extra: { formTargets?: string[]; scriptNonce?: string } = {}): string {
+export function interactionPageCsp(redirectUri: string | undefined, extra: { formTargets?: string[]; scriptNonce?: string; scripts?: boolean } = {}): string {
   const targets = new Set<string>(["'self'"]);
   for (const uri of [redirectUri, ...(extra.formTargets ?? [])]) {
     if (!uri) continue;
@@ -16,7 +16,7 @@ export function interactionPageCsp(redirectUri: string | undefined, extra: { for
   }
   return [
     "default-src 'none'",
-    extra.scriptNonce ? `script-src 'nonce-${extra.scriptNonce}'` : undefined,
+    extra.scriptNonce ? `script-src 'nonce-${extra.scriptNonce}'` : extra.scripts ? "script-src 'self'" : undefined,
     "style-src 'self'",
     "img-src 'self' https: data:",
     `form-action ${[...targets].join(' ')}`,

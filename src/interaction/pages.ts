@@ -34,6 +34,8 @@ export interface IdentifierPageInput {
   username?: string | undefined;
   error?: string | undefined;
   connectors: ConnectorButton[];
+  /** Where "Sign in with a passkey" posts, when the tenant allows passkeys. */
+  passkeyAction?: string | undefined;
 }
 
 export function renderIdentifierPage(pc: PageContext, input: IdentifierPageInput): string {
@@ -57,6 +59,7 @@ ${input.connectors.map(
 )}`
     : ''
 }
+${input.passkeyAction ? html`<form method="post" action="${input.passkeyAction}">${csrfField(input.csrf)}<button type="submit" class="secondary">${tr(pc, 'passkey.sign_in')}</button></form>` : ''}
 <form method="post" action="${input.cancelAction}">${csrfField(input.csrf)}<button type="submit" class="link">${tr(pc, 'signin.cancel')}</button></form>`,
   );
 }

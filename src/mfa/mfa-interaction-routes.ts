@@ -9,7 +9,10 @@ import { requestOrigin } from '../http/request-context.js';
 import { constantTimeEqual } from '../crypto/secrets.js';
 import { t } from '../http/pages/strings.js';
 import type { MfaService, SecondFactorCheck } from './mfa-service.js';
-import { renderContinuePage, renderEnrollPage, renderRecoveryCodesPage, renderVerifyPage } from './mfa-pages.js';
+import type { WebAuthnService } from './webauthn-service.js';
+import type { Services } from '../services.js';
+import { interactionPageCsp } from '../interaction/page-security.js';
+import { passkeyBlock, renderContinuePage, renderEnrollPage, renderRecoveryCodesPage, renderVerifyPage } from './mfa-pages.js';
 
 export function secondFactorMessage(result: Exclude<SecondFactorCheck, { ok: true }>, locale: Parameters<typeof t>[2]): string {
   switch (result.reason) {
@@ -29,8 +32,32 @@ export function secondFactorMessage(result: Exclude<SecondFactorCheck, { ok: tru
  * enrollment for people who must have a factor and have none. They work on the interaction's
  * pending first factor; nothing is finished until the second one is right.
  */
-export function createMfaInteractionRouter(flow: InteractionFlow, mfa: MfaService): Router {
+export function createMfaInteractionRouter(services: Services, flow: InteractionFlow, mfa: MfaService, webauthn: WebAuthnService): Router {
   const router = new Router({ prefix: '/t/:tenant/interaction/:uid/mfa' });
+
+  /** The verify page: a TOTP form when the person has an authenticator, a passkey button when a passkey. */
+  async function verifyPage(ctx: Context, it: LoadedInteraction, pending: PendingLogin, recovery: boolean, error?: string) {
+    const user = await userOf(it, pending);
+    const factors = await mfa.confirmedFactors(it.runtime.store, user.id);
+    let passkey;
+    if (!recovery && factors.some((f) => f.type === 'webauthn')) {
+      const options = await webauthn.authenticationOptions(it.runtime.tenant, it.runtime.store, user);
+      it.state.webauthnChallenge = options.challenge;
+      await it.states.save(it.details.uid, it.state);
+      passkey = passkeyBlock(it.pc, { mode: 'authenticate', options, action: `${it.base}/mfa/passkey`, csrf: it.state.csrf, label: t('passkey.use', {}, it.pc.locale) });
+      ctx.set('Content-Security-Policy', interactionPageCsp(it.details.params.redirect_uri as string | undefined, { scripts: true }));
+    }
+    ctx.type = 'html';
+    ctx.body = renderVerifyPage(it.pc, {
+      action: `${it.base}/mfa`,
+      csrf: it.state.csrf,
+      recovery,
+      switchHref: `${it.base}/mfa${recovery ? '' : '?method=recovery'}`,
+      totp: factors.some((f) => f.type === 'totp'),
+      passkey,
+      error,
+    });
+  }
 
   async function load(ctx: Context): Promise<{ it: LoadedInteraction; pending: PendingLogin }> {
     const it = await flow.load(ctx);
@@ -55,10 +82,37 @@ export function createMfaInteractionRouter(flow: InteractionFlow, mfa: MfaServic
     flow.finishLogin(ctx, it, { ...pending, amr: [...new Set([...pending.amr, ...(method === 'otp' ? ['otp'] : []), 'mfa'])], acr: ACR.multiFactor });
 
   router.get('/', async (ctx) => {
-    const { it } = await load(ctx);
-    const recovery = ctx.query.method === 'recovery';
-    ctx.type = 'html';
-    ctx.body = renderVerifyPage(it.pc, { action: `${it.base}/mfa`, csrf: it.state.csrf, recovery, switchHref: `${it.base}/mfa${recovery ? '' : '?method=recovery'}` });
+    const { it, pending } = await load(ctx);
+    await verifyPage(ctx, it, pending, ctx.query.method === 'recovery');
+  });
+
+  router.post('/passkey', async (ctx) => {
+    const { it, pending } = await load(ctx);
+    const fields = await form(ctx, it);
+    const user = await userOf(it, pending);
+    const challenge = it.state.webauthnChallenge as string | undefined;
+    it.state.webauthnChallenge = undefined;
+    await it.states.save(it.details.uid, it.state);
+    let response;
+    try {
+      response = JSON.parse(fields.response ?? '');
+    } catch {
+      response = undefined;
+    }
+    const result = challenge && response ? await webauthn.finishAuthentication(it.runtime.tenant, it.runtime.store, response, challenge, user) : ({ ok: false, reason: 'verification_failed' } as const);
+    await services.audit.record(it.runtime.store, {
+      actor: { type: 'user', id: user.id },
+      origin: requestOrigin(ctx),
+      action: result.ok ? 'mfa.verified' : 'mfa.failed',
+      target: { type: 'user', id: user.id },
+      outcome: result.ok ? 'success' : 'failure',
+      ...(result.ok ? { details: { method: 'webauthn', factor: result.credentialId } } : { reason: result.reason }),
+    });
+    if (!result.ok) {
+      ctx.status = 401;
+      return verifyPage(ctx, it, pending, false, t('passkey.error', {}, it.pc.locale));
+    }
+    await flow.finishLogin(ctx, it, { ...pending, amr: [...new Set([...pending.amr, 'hwk', 'mfa'])], acr: ACR.multiFactor });
   });
 
   router.post('/', async (ctx) => {
@@ -69,15 +123,7 @@ export function createMfaInteractionRouter(flow: InteractionFlow, mfa: MfaServic
     const result = await mfa.check(it.runtime.tenant, it.runtime.store, user, recovery ? { recoveryCode: fields.recovery_code } : { code: fields.code ?? '' }, requestOrigin(ctx));
     if (!result.ok) {
       ctx.status = result.reason === 'locked_out' || result.reason === 'throttled' ? 429 : 401;
-      ctx.type = 'html';
-      ctx.body = renderVerifyPage(it.pc, {
-        action: `${it.base}/mfa`,
-        csrf: it.state.csrf,
-        recovery,
-        switchHref: `${it.base}/mfa${recovery ? '' : '?method=recovery'}`,
-        error: secondFactorMessage(result, it.pc.locale),
-      });
-      return;
+      return verifyPage(ctx, it, pending, recovery, secondFactorMessage(result, it.pc.locale));
     }
     if (result.method === 'recovery_code') {
       // Tell the person how many codes are left before they continue to the app.

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../http/pages/html.js';
+import { html, SafeHtml } from '../http/pages/html.js';
 import { renderPage } from '../http/pages/layout.js';
 import { t, type StringId } from '../http/pages/strings.js';
 import type { PageContext } from '../http/pages/page-context.js';
@@ -11,21 +11,30 @@ const errorBlock = (message: string | undefined) => (message ? html`<p id="form-
 const notice = (message: string | undefined) => (message ? html`<p class="notice" role="status">${message}</p>` : html``);
 
 /** The second step at sign-in: a code from the authenticator, or a recovery code. */
-export function renderVerifyPage(pc: PageContext, input: { action: string; csrf: string; recovery: boolean; switchHref: string; error?: string; notice?: string }): string {
+export function renderVerifyPage(
+  pc: PageContext,
+  input: { action: string; csrf: string; recovery: boolean; switchHref: string; error?: string; notice?: string; totp?: boolean; passkey?: SafeHtml },
+): string {
   const invalid = input.error ? html` aria-invalid="true" aria-describedby="form-error"` : html``;
   const field = input.recovery
     ? html`<p>${tr(pc, 'mfa.recovery_prompt')}</p><label for="recovery_code">${tr(pc, 'mfa.recovery_code')}</label>
 <input id="recovery_code" name="recovery_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus${invalid}>`
     : html`<p>${tr(pc, 'mfa.prompt')}</p><label for="code">${tr(pc, 'mfa.code')}</label>
 <input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus${invalid}>`;
+  const showForm = input.recovery || input.totp !== false;
   return page(
     pc,
     tr(pc, 'mfa.title'),
     html`${notice(input.notice)}${errorBlock(input.error)}
-<form method="post" action="${input.action}" novalidate>${csrfField(input.csrf)}
+${input.passkey && !input.recovery ? input.passkey : ''}
+${
+  showForm
+    ? html`<form method="post" action="${input.action}" novalidate>${csrfField(input.csrf)}
 ${field}
 <button type="submit">${tr(pc, 'mfa.verify')}</button>
-</form>
+</form>`
+    : ''
+}
 <p><a href="${input.switchHref}">${input.recovery ? tr(pc, 'mfa.use_code') : tr(pc, 'mfa.use_recovery')}</a></p>`,
   );
 }
@@ -68,4 +77,21 @@ export function renderContinuePage(pc: PageContext, input: { action: string; csr
     html`${notice(input.notice)}
 <form method="post" action="${input.action}">${csrfField(input.csrf)}<button type="submit" autofocus>${tr(pc, 'mfa.continue')}</button></form>`,
   );
+}
+
+/**
+ * A passkey ceremony: the options as JSON (not executed), a button that the script reveals, and
+ * the form the script submits. Without JavaScript the button stays hidden.
+ */
+export function passkeyBlock(pc: PageContext, input: { mode: 'register' | 'authenticate'; options: unknown; action: string; csrf: string; label: string }): SafeHtml {
+  return html`<script type="application/json" id="webauthn-options">${new SafeHtml(JSON.stringify(input.options).replace(/</g, '\\u003c'))}</script>
+<p id="webauthn-error" class="error" role="alert" hidden data-message="${tr(pc, 'passkey.failed')}"></p>
+<button type="button" id="webauthn-start" data-mode="${input.mode}" hidden>${input.label}</button>
+<form method="post" action="${input.action}" id="webauthn-form">${csrfField(input.csrf)}<input type="hidden" name="response" value=""></form>
+<script src="/static/simplewebauthn-browser.js"></script>
+<script src="/static/webauthn.js"></script>`;
+}
+
+export function renderPasskeyPage(pc: PageContext, input: { title: string; intro: string; block: SafeHtml; backHref?: string }): string {
+  return page(pc, input.title, html`<p>${input.intro}</p>${input.block}${input.backHref ? html`<p><a href="${input.backHref}">${tr(pc, 'error.back')}</a></p>` : ''}`);
 }

@@ -72,7 +72,7 @@ export class MfaService {
 
   /** The enrollment waiting for its first code, or a new one (a new secret each time it starts). */
   async totpEnrollment(tenant: TenantRecord, store: TenantStore, user: UserRecord): Promise<TotpEnrollment> {
-    const pending = (await store.mfa.factors(user.id)).find((f) => !f.confirmed);
+    const pending = (await store.mfa.factors(user.id)).find((f) => !f.confirmed && f.type === 'totp');
     if (pending) return this.enrollmentView(tenant, user, pending);
     const id = randomId();
     const secret = generateSecret();
@@ -93,7 +93,7 @@ export class MfaService {
 
   /** Finishes an enrollment with a correct code; the replaced factor (if any) is removed then. */
   async confirmTotp(tenant: TenantRecord, store: TenantStore, user: UserRecord, code: string, origin: RequestOrigin | undefined, replaces?: string): Promise<boolean> {
-    const pending = (await store.mfa.factors(user.id)).find((f) => !f.confirmed);
+    const pending = (await store.mfa.factors(user.id)).find((f) => !f.confirmed && f.type === 'totp');
     if (!pending) return false;
     const match = await this.matchStep(tenant.id, pending, code.trim());
     if (!match || match === 'replayed') {
@@ -171,7 +171,7 @@ export class MfaService {
       return fail('invalid_code');
     }
 
-    const factors = await this.confirmedFactors(store, user.id);
+    const factors = (await this.confirmedFactors(store, user.id)).filter((f) => f.type === 'totp');
     if (factors.length === 0) return fail('no_factor');
     let replayed = false;
     for (const factor of factors) {

@@ -34,6 +34,8 @@ export async function startGatehouse(
     port?: number;
     /** A fixed public URL (behind a pretend proxy); by default the server's own loopback URL. */
     publicUrl?: string;
+    /** Host name of the default public URL (`localhost` for WebAuthn, which refuses IP addresses). */
+    publicHost?: string;
   } = {},
 ): Promise<TestGatehouse> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
@@ -53,7 +55,7 @@ export async function startGatehouse(
   // throwaway config, then fix the URL before any tenant runtime (issuer) is built.
   const services = createServices(config, silentLogger(), { clock: options.clock });
   const server = await startServer(services, { hooks: options.hooks, extensions: options.extensions, printBanner: () => {} });
-  if (!options.publicUrl) (config.server as { publicUrl: string }).publicUrl = `http://127.0.0.1:${server.port}`;
+  if (!options.publicUrl) (config.server as { publicUrl: string }).publicUrl = `http://${options.publicHost ?? '127.0.0.1'}:${server.port}`;
   return {
     url: server.url,
     services,

@@ -6,7 +6,7 @@ import type { Clock } from '../../clock.js';
 export interface MfaFactorRecord {
   id: string;
   userId: string;
-  type: 'totp';
+  type: 'totp' | 'webauthn';
   label: string;
   secretSealed: string;
   confirmed: boolean;
@@ -19,7 +19,7 @@ function fromRow(row: MfaFactorsTable): MfaFactorRecord {
   return {
     id: row.id,
     userId: row.user_id,
-    type: row.type as 'totp',
+    type: row.type as MfaFactorRecord['type'],
     label: row.label,
     secretSealed: row.secret_sealed,
     confirmed: toNumber(row.confirmed) === 1,
