@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import type Router from '@koa/router';
 import type { Services } from './services.js';
 import { TenantPool } from './tenants/tenant-pool.js';
 import type { ProviderHooks } from './oidc/provider-factory.js';
@@ -33,7 +34,10 @@ export function baseHooks(services: Services): ProviderHooks {
  * Brings the service up: migrations, declared tenants, the demo tenant on a fresh install, the
  * HTTP server and the background maintenance. The store stays open; the caller closes it.
  */
-export async function startServer(services: Services, options: { hooks?: ProviderHooks; printBanner?: (text: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(
+  services: Services,
+  options: { hooks?: ProviderHooks; printBanner?: (text: string) => void; /** Gatehouse routes under /t/:tenant (SAML, pages). */ tenantRouters?: Router[] } = {},
+): Promise<RunningServer> {
   const { config, logger, store } = services;
   const migration = await store.migrate();
   if (migration.ran.length) logger.info({ migrations: migration.ran }, 'applied migrations');
@@ -48,6 +52,7 @@ export async function startServer(services: Services, options: { hooks?: Provide
     publicUrl: config.server.publicUrl,
     trustProxy: config.server.trustProxy,
     cookieKeys: services.box.deriveKeys('cookies|root').map((k) => k.toString('base64url')),
+    tenantRouters: options.tenantRouters,
   });
   const server = createServer(app.callback());
   // Keep-alive sockets must not hold a shutdown open: idle ones are closed at once on close().

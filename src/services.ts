@@ -11,6 +11,9 @@ import { TenantService } from './tenants/tenant-service.js';
 import { ClientService } from './clients/client-service.js';
 import { ResourceServerService } from './tokens/resource-server-service.js';
 import { UserService } from './users/user-service.js';
+import { SamlConnectionService } from './connectors/saml/saml-connection-service.js';
+import { SamlLogoutService } from './connectors/saml/saml-logout-service.js';
+import type { MetadataFetcher } from './connectors/saml/saml-metadata-fetcher.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -28,12 +31,16 @@ export interface Services {
   clients: ClientService;
   resources: ResourceServerService;
   users: UserService;
+  /** SAML partner connections of tenants (connectors/saml/). */
+  saml: SamlConnectionService;
+  /** SAML single logout (SP- and IdP-initiated). */
+  samlLogout: SamlLogoutService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
 }
 
-export function createServices(config: GatehouseConfig, logger: Logger, options: { clock?: Clock; store?: Store } = {}): Services {
+export function createServices(config: GatehouseConfig, logger: Logger, options: { clock?: Clock; store?: Store; samlMetadataFetcher?: MetadataFetcher } = {}): Services {
   const clock = options.clock ?? systemClock;
   const box = new SecretBox(
     loadMasterKeys({ fromEnvironment: config.keys.masterKey, dir: config.keys.dir, generateDevKey: config.keys.generateDevMasterKey, logger }),
@@ -47,6 +54,9 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     publishAheadSeconds: config.keys.publishAheadSeconds,
   });
   const t = config.tokens;
+  // Read at each use: the public URL is fixed only once the server listens (tests, port 0).
+  const publicUrl = () => config.server.publicUrl;
+  const saml = new SamlConnectionService({ box, audit, clock, logger: logger.child({ component: 'saml' }), publicUrl, fetcher: options.samlMetadataFetcher });
   return {
     config,
     clock,
@@ -59,6 +69,8 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     clients: new ClientService(audit),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),
+    saml,
+    samlLogout: new SamlLogoutService({ store, saml, clock, audit, publicUrl }),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

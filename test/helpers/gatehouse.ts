@@ -7,6 +7,8 @@ import { createServices, type Services } from '../../src/services.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { Clock } from '../../src/clock.js';
 import type { ProviderHooks } from '../../src/oidc/provider-factory.js';
+import type Router from '@koa/router';
+import type { MetadataFetcher } from '../../src/connectors/saml/saml-metadata-fetcher.js';
 
 export interface TestGatehouse {
   url: string;
@@ -21,7 +23,17 @@ export interface TestGatehouse {
  * A real Gatehouse server in the test process, on a free loopback port, with its own temporary
  * directory for the SQLite file and the master key (or the given PostgreSQL database).
  */
-export async function startGatehouse(options: { databaseUrl?: string; overrides?: Record<string, unknown>; clock?: Clock; hooks?: ProviderHooks } = {}): Promise<TestGatehouse> {
+export async function startGatehouse(
+  options: {
+    databaseUrl?: string;
+    overrides?: Record<string, unknown>;
+    clock?: Clock;
+    hooks?: ProviderHooks;
+    /** Gatehouse routers under /t/:tenant, built from the services (SAML routes with test callbacks). */
+    tenantRouters?: (services: Services) => Router[];
+    samlMetadataFetcher?: MetadataFetcher;
+  } = {},
+): Promise<TestGatehouse> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({
     env: {},
@@ -37,8 +49,8 @@ export async function startGatehouse(options: { databaseUrl?: string; overrides?
   });
   // The public URL must name the port, which is only known after listening: listen first on a
   // throwaway config, then fix the URL before any tenant runtime (issuer) is built.
-  const services = createServices(config, silentLogger(), { clock: options.clock });
-  const server = await startServer(services, { hooks: options.hooks, printBanner: () => {} });
+  const services = createServices(config, silentLogger(), { clock: options.clock, samlMetadataFetcher: options.samlMetadataFetcher });
+  const server = await startServer(services, { hooks: options.hooks, printBanner: () => {}, tenantRouters: options.tenantRouters?.(services) });
   (config.server as { publicUrl: string }).publicUrl = `http://127.0.0.1:${server.port}`;
   return {
     url: server.url,
