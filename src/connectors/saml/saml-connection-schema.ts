@@ -37,8 +37,10 @@ export const idpInputSchema = z
   .strictObject({
     /** Fetched at creation and then every `metadataRefreshSeconds`. */
     metadataUrl: metadataUrlSchema.optional(),
-    /** The partner's metadata document itself (the CLI reads it from `--metadata-file`). */
+    /** The partner's metadata document itself. */
     metadataXml: z.string().min(1).optional(),
+    /** A file holding the partner's metadata (configuration; the CLI's `--metadata-file`), read when applied. */
+    metadataFile: z.string().min(1).optional(),
     /**
      * How often metadata from a URL is fetched again. Six hours by default: a partner that
      * publishes a new signing certificate ahead of a rollover is picked up the same day, and a
@@ -56,8 +58,9 @@ export const idpInputSchema = z
     signingCertificates: z.array(certificateSchema).min(1).optional(),
   })
   .superRefine((idp, ctx) => {
-    if (idp.metadataUrl && idp.metadataXml) ctx.addIssue({ code: 'custom', path: ['metadataXml'], message: 'give metadataUrl or metadataXml, not both' });
-    if (!idp.metadataUrl && !idp.metadataXml) {
+    const sources = [idp.metadataUrl, idp.metadataXml, idp.metadataFile].filter(Boolean).length;
+    if (sources > 1) ctx.addIssue({ code: 'custom', path: ['metadataUrl'], message: 'give one of metadataUrl, metadataFile and metadataXml' });
+    if (sources === 0) {
       for (const key of ['entityId', 'ssoUrl', 'signingCertificates'] as const) {
         if (!idp[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when no metadata is given' });
       }

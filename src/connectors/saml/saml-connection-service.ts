@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../../logging/logger.js';
 import type { Clock } from '../../clock.js';
 import type { SecretBox } from '../../crypto/envelope.js';
@@ -67,6 +68,15 @@ export class SamlConnectionService {
   parse(input: unknown): SamlConnectionInputParsed {
     const parsed = samlConnectionInputSchema.safeParse(input);
     if (!parsed.success) throw new GatehouseError('saml.invalid', formatZodError('', parsed.error));
+    const idp = parsed.data.idp;
+    if (idp.metadataFile && !idp.metadataXml) {
+      try {
+        // Configuration and the CLI name a file; it is read here, where the input is applied.
+        idp.metadataXml = readFileSync(idp.metadataFile, 'utf8');
+      } catch (cause) {
+        throw new GatehouseError('saml.metadata_file_unreadable', `idp.metadataFile: cannot read ${idp.metadataFile}: ${(cause as Error).message}`, { cause });
+      }
+    }
     return parsed.data;
   }
 
@@ -358,8 +368,8 @@ function mergeIdp(current: SamlConnectionRecord, patch: SamlConnectionPatch['idp
   const base = inputOf(current).idp;
   if (!patch) return base;
   // New metadata replaces everything that came from the old metadata.
-  if (patch.metadataXml || patch.metadataUrl) {
-    const { metadataXml: _x, metadataUrl: _u, entityId: _en, ssoUrl: _s, ssoBinding: _sb, sloUrl: _l, sloBinding: _lb, sloResponseUrl: _lr, signingCertificates: _c, ...kept } = base;
+  if (patch.metadataXml || patch.metadataUrl || patch.metadataFile) {
+    const { metadataXml: _x, metadataUrl: _u, metadataFile: _f, entityId: _en, ssoUrl: _s, ssoBinding: _sb, sloUrl: _l, sloBinding: _lb, sloResponseUrl: _lr, signingCertificates: _c, ...kept } = base;
     return { ...kept, ...patch } as SamlConnectionInput['idp'];
   }
   return { ...base, ...patch } as SamlConnectionInput['idp'];
