@@ -17,6 +17,7 @@ import {
   signElement,
   type AssertionOptions,
   type KeyPair,
+  type SignOptions,
   type TestIdp,
 } from '../helpers/saml-test-idp.js';
 import type { SamlSpUrls } from '../../src/connectors/saml/saml-sp-urls.js';
@@ -70,9 +71,9 @@ function response(s: Scenario, body: string, over: Parameters<typeof responseXml
   return responseXml({ now: s.now, destination: s.urls.acs, inResponseTo: s.requestId || null, issuer: idp.entityId, body, ...over });
 }
 
-const idpKey = () => ({ key: idp.keys.key, cert: idp.keys.cert });
-const signA = (xml: string, o = idpKey()) => signElement(xml, ASSERTION_XPATH, o);
-const signR = (xml: string, o = idpKey()) => signElement(xml, RESPONSE_XPATH, o);
+const idpKey = (): SignOptions => ({ key: idp.keys.key, cert: idp.keys.cert });
+const signA = (xml: string, o: SignOptions = idpKey()) => signElement(xml, ASSERTION_XPATH, o);
+const signR = (xml: string, o: SignOptions = idpKey()) => signElement(xml, RESPONSE_XPATH, o);
 const signedAssertionResponse = (s: Scenario, over: Partial<AssertionOptions> = {}) => signA(response(s, assertion(s, over)));
 
 interface GridCase {
