@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
-import { randomBytes, verify } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { randomBytes, sign, verify } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
@@ -212,3 +212,36 @@ export function readRedirectMessage(url: string, spSigningCert?: string): { xml:
   }
   return { xml, id: xml.documentElement!.getAttribute('ID')!, relayState: u.searchParams.get('RelayState') ?? undefined, signatureValid };
 }
+
+/** A LogoutRequest from the IdP ([SAMLCore] 3.7.1). */
+export function logoutRequestXml(o: { now: number; id?: string; destination: string; issuer: string; nameId: string; nameIdFormat?: string; sessionIndex?: string }): string {
+  return (
+    `<samlp:LogoutRequest xmlns:samlp="${SAML.protocol}" xmlns:saml="${SAML.assertion}" ID="${o.id ?? samlId()}" Version="2.0" IssueInstant="${iso(o.now)}" Destination="${esc(o.destination)}" NotOnOrAfter="${iso(o.now + 300_000)}">` +
+    `<saml:Issuer>${esc(o.issuer)}</saml:Issuer><saml:NameID Format="${o.nameIdFormat ?? SAML.persistent}">${esc(o.nameId)}</saml:NameID>` +
+    `${o.sessionIndex ? `<samlp:SessionIndex>${esc(o.sessionIndex)}</samlp:SessionIndex>` : ''}</samlp:LogoutRequest>`
+  );
+}
+
+/** A LogoutResponse from the IdP ([SAMLCore] 3.7.2). */
+export function logoutResponseXml(o: { now: number; destination: string; issuer: string; inResponseTo: string; status?: string }): string {
+  return (
+    `<samlp:LogoutResponse xmlns:samlp="${SAML.protocol}" xmlns:saml="${SAML.assertion}" ID="${samlId()}" Version="2.0" IssueInstant="${iso(o.now)}" Destination="${esc(o.destination)}" InResponseTo="${o.inResponseTo}">` +
+    `<saml:Issuer>${esc(o.issuer)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="${o.status ?? SAML.success}"/></samlp:Status></samlp:LogoutResponse>`
+  );
+}
+
+/** The HTTP-Redirect binding ([SAMLBind] 3.4.4.1): DEFLATE, base64, and a query signature when keys are given. */
+export function redirectBindingUrl(endpoint: string, param: 'SAMLRequest' | 'SAMLResponse', xml: string, options: { relayState?: string; keys?: KeyPair; sigAlg?: string } = {}): string {
+  const parts = [`${param}=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}`];
+  if (options.relayState !== undefined) parts.push(`RelayState=${encodeURIComponent(options.relayState)}`);
+  if (options.keys) {
+    const sigAlg = options.sigAlg ?? SAML.rsaSha256;
+    parts.push(`SigAlg=${encodeURIComponent(sigAlg)}`);
+    const hash = sigAlg === SAML.rsaSha1 ? 'RSA-SHA1' : 'RSA-SHA256';
+    parts.push(`Signature=${encodeURIComponent(sign(hash, Buffer.from(parts.join('&')), options.keys.key).toString('base64'))}`);
+  }
+  return `${endpoint}?${parts.join('&')}`;
+}
+
+/** Signs a protocol message (root element) for the HTTP-POST binding. */
+export const signRoot = (xml: string, keys: KeyPair) => signElement(xml, '/*', keys);
