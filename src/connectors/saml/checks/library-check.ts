@@ -10,10 +10,11 @@ import { createNodeSaml } from '../node-saml-client.js';
  * check node-saml makes has already been made by a named check before this one, so a refusal
  * here means the two implementations disagree; unmatched messages become `saml.library_refused`.
  */
+// Order matters: the more specific "Invalid signature: multiple assertions" before "Invalid signature".
 const NODE_SAML_MESSAGES: ReadonlyArray<[RegExp, SamlRefusalCode]> = [
+  [/^Invalid signature: multiple assertions|^Missing SAML assertion/, 'saml.assertion_count'],
   [/^Invalid (document )?signature|^Invalid signature from encrypted assertion|^Too many signatures|^Invalid signature, too many transforms/, 'saml.signature_invalid'],
   [/^SAML assertion audience mismatch|^SAML assertion has no AudienceRestriction/, 'saml.audience_mismatch'],
-  [/^Invalid signature: multiple assertions|^Missing SAML assertion/, 'saml.assertion_count'],
   [/^No decryption key|^Invalid EncryptedAssertion content/, 'saml.decryption_failed'],
 ];
 
