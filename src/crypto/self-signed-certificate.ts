@@ -1,4 +1,7 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const generateRsaKeyPair = promisify(generateKeyPair) as (type: 'rsa', options: { modulusLength: number }) => Promise<{ publicKey: KeyObject; privateKey: KeyObject }>;
 
 /**
  * Self-signed X.509 certificates for keys that only need a certificate as a container: SAML
@@ -69,8 +72,9 @@ export interface KeyWithCertificate {
  * implementation supports it for signatures and it is the only key type XML Encryption key
  * transport uses; 2048 bits, NIST's minimum through 2030 (SP 800-57 part 1).
  */
-export function generateKeyWithCertificate(options: { commonName: string; now: number; validDays: number; modulusLength?: number }): KeyWithCertificate {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: options.modulusLength ?? 2048 });
+export async function generateKeyWithCertificate(options: { commonName: string; now: number; validDays: number; modulusLength?: number }): Promise<KeyWithCertificate> {
+  // Asynchronous: an RSA key takes tens to hundreds of milliseconds, off the event loop.
+  const { privateKey, publicKey } = await generateRsaKeyPair('rsa', { modulusLength: options.modulusLength ?? 2048 });
   const name = sequence(set(sequence(oid(COMMON_NAME), utf8String(options.commonName.slice(0, 64)))));
   const algorithm = sequence(oid(SHA256_WITH_RSA), nullValue());
   const serial = randomBytes(16);

@@ -3,10 +3,8 @@ import { generateKeyWithCertificate } from '../../src/crypto/self-signed-certifi
 import { parseIdpMetadata } from '../../src/connectors/saml/saml-metadata-parser.js';
 
 const now = Date.UTC(2031, 0, 1);
-const cert = (cn: string) => generateKeyWithCertificate({ commonName: cn, now, validDays: 30 }).certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
-const A = cert('a');
-const B = cert('b');
-const ENC = cert('enc');
+const cert = async (cn: string) => (await generateKeyWithCertificate({ commonName: cn, now, validDays: 30 })).certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
+const [A, B, ENC] = await Promise.all([cert('a'), cert('b'), cert('enc')]);
 
 function entity(entityId: string, keys: string, extra = '') {
   return (

@@ -38,9 +38,9 @@ describe('SAML connection settings', () => {
 });
 
 describe('self-signed certificates for SP keys', () => {
-  it('makes an X.509 certificate that parses, self-verifies and matches its key', () => {
+  it('makes an X.509 certificate that parses, self-verifies and matches its key', async () => {
     const now = Date.UTC(2031, 0, 1);
-    const { privateKeyPem, certificatePem } = generateKeyWithCertificate({ commonName: 'Gatehouse SP acme/partner', now, validDays: 3650 });
+    const { privateKeyPem, certificatePem } = await generateKeyWithCertificate({ commonName: 'Gatehouse SP acme/partner', now, validDays: 3650 });
     const cert = new X509Certificate(certificatePem);
     expect(cert.subject).toBe('CN=Gatehouse SP acme/partner');
     expect(cert.verify(cert.publicKey)).toBe(true);

@@ -117,8 +117,10 @@ export class SamlConnectionService {
     const { idp, refreshAt } = await this.resolveIdp(input, undefined, { tolerateFetchFailure: Boolean(options.declared) });
     const now = this.deps.clock.now();
     const commonName = `Gatehouse SP ${store.tenantId}/${input.id}`.slice(0, 64);
-    const signing = generateKeyWithCertificate({ commonName, now, validDays: SP_CERTIFICATE_DAYS });
-    const encryption = generateKeyWithCertificate({ commonName, now, validDays: SP_CERTIFICATE_DAYS });
+    const [signing, encryption] = await Promise.all([
+      generateKeyWithCertificate({ commonName, now, validDays: SP_CERTIFICATE_DAYS }),
+      generateKeyWithCertificate({ commonName, now, validDays: SP_CERTIFICATE_DAYS }),
+    ]);
     const keys: SamlSpPrivateKeys = { signing: signing.privateKeyPem, encryption: encryption.privateKeyPem };
     try {
       return await store.transaction(async (trx) => {
