@@ -104,6 +104,13 @@ const GRID: GridCase[] = [
     build: async (s) => signR(response(s, await encryptAssertion(assertion(s), encryptionCert.partner!))),
     expect: 'accepted',
   },
+  { name: 'response-signed.assertion-signed.with-xml-declaration', build: (s) => `<?xml version="1.0" encoding="UTF-8"?>\n${signR(signedAssertionResponse(s))}`, expect: 'accepted' },
+  {
+    name: 'response-signed.processing-instruction-inside',
+    build: (s) => signR(response(s, assertion(s))).replace('<samlp:Status>', '<?evil do-something?><samlp:Status>'),
+    expect: 'saml.xml_comment_forbidden',
+    check: 'xml.no-comments',
+  },
   { name: 'response-unsigned.assertion-signed.not-before-within-clock-skew', build: (s) => signedAssertionResponse(s, { notBefore: s.now + 30_000 }), expect: 'accepted' },
   {
     name: 'response-signed.sha1.connection-allows-sha1',
@@ -181,6 +188,16 @@ const GRID: GridCase[] = [
       const genuineDoc = parse(signedAssertionResponse(s));
       const genuine = find(genuineDoc, 'Assertion');
       const forged = assertion(s, { nameId: 'admin-0001', assertionId: genuine.getAttribute('ID')! });
+      return response(s, forged, { extensions: serialize(genuine) });
+    },
+    expect: 'saml.duplicate_id',
+    check: 'xml.unique-ids',
+  },
+  {
+    name: 'assertion-signed.forged-assertion-with-same-id-in-a-prefixed-attribute',
+    build: (s) => {
+      const genuine = find(parse(signedAssertionResponse(s)), 'Assertion');
+      const forged = assertion(s, { nameId: 'admin-0001' }).replace(/ ID="[^"]+"/, ` xmlns:x="urn:x" x:ID="${genuine.getAttribute('ID')}" ID="_forged"`);
       return response(s, forged, { extensions: serialize(genuine) });
     },
     expect: 'saml.duplicate_id',

@@ -19,6 +19,7 @@ export class XmlRefused extends Error {
 const ELEMENT_NODE = 1;
 const PROCESSING_INSTRUCTION_NODE = 7;
 const COMMENT_NODE = 8;
+const DOCUMENT_NODE = 9;
 const DOCUMENT_TYPE_NODE = 10;
 
 /**
@@ -60,7 +61,10 @@ export function assertNoCommentsOrInstructions(root: Node): void {
   const walk = (node: Node) => {
     for (let n = node.firstChild; n; n = n.nextSibling) {
       if (n.nodeType === COMMENT_NODE) throw new XmlRefused('comment', 'the message contains an XML comment');
-      if (n.nodeType === PROCESSING_INSTRUCTION_NODE) throw new XmlRefused('comment', 'the message contains a processing instruction');
+      // xmldom reports the XML declaration (`<?xml version="1.0"?>`) as a processing instruction
+      // named "xml"; it is not one (XML 1.0, 2.8) and is allowed where it belongs, first.
+      const isDeclaration = n.nodeType === PROCESSING_INSTRUCTION_NODE && n.nodeName === 'xml' && node === root && n === root.firstChild && root.nodeType === DOCUMENT_NODE;
+      if (n.nodeType === PROCESSING_INSTRUCTION_NODE && !isDeclaration) throw new XmlRefused('comment', 'the message contains a processing instruction');
       if (n.nodeType === ELEMENT_NODE) walk(n);
     }
   };

@@ -25,6 +25,8 @@ export function decodeBase64Message(value: string): string {
   }
 }
 
+const ID_NAMES = new Set(['ID', 'Id', 'id']);
+
 /**
  * IDs must be unique in the document ([SAMLCore] 1.3.4; [XMLDSig] 4.4.3.3 resolves `#id`
  * references by ID). Two elements with the same ID are how signature-wrapping attacks make the
@@ -34,11 +36,13 @@ export function decodeBase64Message(value: string): string {
 export function assertUniqueIds(root: Node): void {
   const seen = new Set<string>();
   for (const element of allElements(root)) {
-    for (const name of ['ID', 'Id', 'id']) {
-      const value = attr(element, name);
-      if (value === undefined) continue;
-      if (seen.has(value)) refuse('saml.duplicate_id', `the ID "${value.slice(0, 80)}" appears more than once`);
-      seen.add(value);
+    const attributes = element.attributes;
+    for (let i = 0; i < attributes.length; i++) {
+      const a = attributes.item(i)!;
+      // By local name, whatever the prefix: the signature library resolves `foo:ID` too.
+      if (!ID_NAMES.has(a.localName ?? a.name)) continue;
+      if (seen.has(a.value)) refuse('saml.duplicate_id', `the ID "${a.value.slice(0, 80)}" appears more than once`);
+      seen.add(a.value);
     }
   }
 }
