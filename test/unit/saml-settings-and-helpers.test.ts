@@ -70,3 +70,14 @@ describe('the Redirect binding decoder', () => {
     expect(() => decodeRedirectMessage('%%%')).toThrow(/not base64/);
   });
 });
+
+describe('the README\'s list of SAML checks', () => {
+  it('names every response check, in the order they run', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { RESPONSE_CHECKS } = await import('../../src/connectors/saml/checks/response-checks-list.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('**Checks.**'), readme.indexOf('Logout messages pass'));
+    const listed = [...section.matchAll(/^\d+\. `([a-z.-]+)`/gm)].map((m) => m[1]);
+    expect(listed).toEqual(RESPONSE_CHECKS.map((c) => c.name));
+  });
+});
