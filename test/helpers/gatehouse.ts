@@ -8,7 +8,6 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import type { Clock } from '../../src/clock.js';
 import type { ProviderHooks } from '../../src/oidc/provider-factory.js';
 import type Router from '@koa/router';
-import type { MetadataFetcher } from '../../src/connectors/saml/saml-metadata-fetcher.js';
 
 export interface TestGatehouse {
   url: string;
@@ -31,7 +30,6 @@ export async function startGatehouse(
     hooks?: ProviderHooks;
     /** Gatehouse routers under /t/:tenant, built from the services (SAML routes with test callbacks). */
     tenantRouters?: (services: Services) => Router[];
-    samlMetadataFetcher?: MetadataFetcher;
   } = {},
 ): Promise<TestGatehouse> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
@@ -49,7 +47,7 @@ export async function startGatehouse(
   });
   // The public URL must name the port, which is only known after listening: listen first on a
   // throwaway config, then fix the URL before any tenant runtime (issuer) is built.
-  const services = createServices(config, silentLogger(), { clock: options.clock, samlMetadataFetcher: options.samlMetadataFetcher });
+  const services = createServices(config, silentLogger(), { clock: options.clock });
   const server = await startServer(services, { hooks: options.hooks, printBanner: () => {}, tenantRouters: options.tenantRouters?.(services) });
   (config.server as { publicUrl: string }).publicUrl = `http://127.0.0.1:${server.port}`;
   return {

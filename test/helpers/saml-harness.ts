@@ -1,10 +1,9 @@
 import { startGatehouse, type TestGatehouse } from './gatehouse.js';
-import { createSamlRouter } from '../../src/connectors/saml/saml-routes.js';
+import { samlRouterFor } from '../../src/connectors/saml/saml-routes.js';
 import { SamlConnectorSource } from '../../src/connectors/saml/saml-connector-source.js';
 import type { SamlSignIn } from '../../src/connectors/saml/saml-seams.js';
 import type { Clock } from '../../src/clock.js';
 import type { RedirectInstruction } from '../../src/connectors/connector.js';
-import type { MetadataFetcher } from '../../src/connectors/saml/saml-metadata-fetcher.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { readRedirectMessage } from './saml-test-idp.js';
 
@@ -37,19 +36,13 @@ export interface PostResult {
   cookie?: string;
 }
 
-export async function startSamlHarness(options: { clock?: Clock; databaseUrl?: string; overrides?: Record<string, unknown>; samlMetadataFetcher?: MetadataFetcher } = {}): Promise<SamlHarness> {
+export async function startSamlHarness(options: { clock?: Clock; databaseUrl?: string; overrides?: Record<string, unknown> } = {}): Promise<SamlHarness> {
   const signIns: SamlSignIn[] = [];
   const endedSessions: SamlHarness['endedSessions'] = [];
   const gh = await startGatehouse({
     ...options,
     tenantRouters: (services) => [
-      createSamlRouter({
-        store: services.store,
-        saml: services.saml,
-        logout: services.samlLogout,
-        audit: services.audit,
-        clock: services.clock,
-        sessionTtlSeconds: services.config.tokens.sessionTtl,
+      samlRouterFor(services, {
         onSignedIn: async (ctx, signIn) => {
           signIns.push(signIn);
           ctx.body = { signedIn: signIn.user.id };

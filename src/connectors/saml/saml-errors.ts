@@ -41,7 +41,6 @@ export const SAML_REFUSALS = {
   'saml.assertion_replayed': 'the assertion was used before',
   'saml.connection_not_ready': 'the connection has no partner metadata yet',
   'saml.logout_invalid': 'the logout message is not valid',
-  'saml.user_not_linked': 'no user to link this sign-in to',
 } as const;
 
 export type SamlRefusalCode = keyof typeof SAML_REFUSALS;

@@ -9,6 +9,7 @@ import type { SamlConnectionService } from './saml-connection-service.js';
 import type { SamlLogoutService, ReceivedLogoutMessage } from './saml-logout-service.js';
 import type { OnSamlSignedIn, SamlSessionTerminator } from './saml-seams.js';
 import type { CompletionState } from './saml-state.js';
+import type { Services } from '../../services.js';
 import { requestOrigin } from '../../http/request-context.js';
 import { renderMessagePage } from '../../http/pages/layout.js';
 import { t, type StringId } from '../../http/pages/strings.js';
@@ -57,7 +58,8 @@ export function sendRedirectInstruction(ctx: Context, instruction: RedirectInstr
   ctx.body = page.html;
 }
 
-function failurePage(ctx: Context, status: number, title: StringId, body: StringId): void {
+/** A page with a title, a sentence and the request id as reference (failures and the signed-out page). */
+function messagePage(ctx: Context, status: number, title: StringId, body: StringId): void {
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
@@ -181,8 +183,8 @@ export function createSamlRouter(deps: SamlRouterDeps): Router {
         reason: e.code,
         details,
       });
-      if (e.code === 'identity.account_disabled') failurePage(ctx, 403, 'saml.failed.title', 'saml.account_disabled.body');
-      else failurePage(ctx, e.status >= 400 && e.status < 500 ? e.status : 400, 'saml.failed.title', 'saml.failed.body');
+      if (e.code === 'identity.account_disabled') messagePage(ctx, 403, 'saml.failed.title', 'saml.account_disabled.body');
+      else messagePage(ctx, e.status >= 400 && e.status < 500 ? e.status : 400, 'saml.failed.title', 'saml.failed.body');
     }
   });
 
@@ -193,7 +195,7 @@ export function createSamlRouter(deps: SamlRouterDeps): Router {
     const refuse = async (reason: string) => {
       await deps.audit.record(store, { actor: { type: 'anonymous' }, origin: requestOrigin(ctx), action: 'saml.signin', target: { type: 'saml_connection', id: connection.id }, outcome: 'failure', reason });
       ctx.state.log.warn({ tenant: tenantId, connection: connection.id, reason }, 'SAML sign-in continuation refused');
-      failurePage(ctx, 400, 'saml.failed.title', 'saml.failed.body');
+      messagePage(ctx, 400, 'saml.failed.title', 'saml.failed.body');
     };
     const record = token ? await store.saml.messages.findLive<CompletionState>(sha256(token), 'completion') : undefined;
     if (!record || record.connectionId !== connection.id || record.consumedAt !== undefined) return refuse('saml.completion_unknown');
@@ -236,7 +238,7 @@ export function createSamlRouter(deps: SamlRouterDeps): Router {
         return;
       }
       if (outcome.instruction) sendRedirectInstruction(ctx, outcome.instruction);
-      else failurePage(ctx, 200, 'saml.signed_out.title', 'saml.signed_out.body');
+      else messagePage(ctx, 200, 'saml.signed_out.title', 'saml.signed_out.body');
     } catch (error) {
       if (!isSamlRefused(error)) throw error;
       ctx.state.log.warn({ tenant: tenantId, connection: connection.id, reason: error.code, check: error.check, detail: error.detail }, 'SAML logout message refused');
@@ -249,11 +251,24 @@ export function createSamlRouter(deps: SamlRouterDeps): Router {
         reason: error.code,
         details: { check: error.check, spec: error.spec, detail: error.detail },
       });
-      failurePage(ctx, 400, 'saml.logout_failed.title', 'saml.logout_failed.body');
+      messagePage(ctx, 400, 'saml.logout_failed.title', 'saml.logout_failed.body');
     }
   };
   router.get('/t/:tenant/saml/:connection/slo', slo('redirect'));
   router.post('/t/:tenant/saml/:connection/slo', slo('post'));
 
   return router;
+}
+
+/** The SAML router built from the services, with the two seams the sign-in flow supplies. */
+export function samlRouterFor(services: Services, seams: { onSignedIn: OnSamlSignedIn; sessions: SamlSessionTerminator }): Router {
+  return createSamlRouter({
+    store: services.store,
+    saml: services.saml,
+    logout: services.samlLogout,
+    audit: services.audit,
+    clock: services.clock,
+    sessionTtlSeconds: services.config.tokens.sessionTtl,
+    ...seams,
+  });
 }
