@@ -23,6 +23,10 @@ import { interactiveProviderHooks } from './interaction/provider-hooks.js';
 import { createAccountRouter } from './account/account-routes.js';
 import { createAccountMfaRouter } from './account/account-mfa-routes.js';
 import { tenantPagesRouter } from './http/tenant-pages.js';
+import { SamlConnectorSource } from './connectors/saml/saml-connector-source.js';
+import { samlRouterFor } from './connectors/saml/saml-routes.js';
+import type { OnSamlSignedIn, SamlSessionTerminator } from './connectors/saml/saml-seams.js';
+import { partnerSignInSeams } from './interaction/partner-sign-in.js';
 
 /** What later capabilities (directories, partners, two-factor) add to the server. */
 export interface ServerExtensions {
@@ -30,6 +34,8 @@ export interface ServerExtensions {
   secondFactor?: SecondFactorStep;
   /** Routers under /t/:tenant/... that need the sign-in flow (a partner's ACS, two-factor pages). */
   routers?: (env: { flow: InteractionFlow; pool: TenantPool; registry: ConnectorRegistry }) => Router[];
+  /** Replaces the sign-in flow's side of the SAML seams (tests record what the SAML side hands over). */
+  samlSeams?: { onSignedIn: OnSamlSignedIn; sessions: SamlSessionTerminator };
 }
 
 export interface RunningServer {
@@ -70,7 +76,11 @@ export async function startServer(
   const demo = await ensureDemoTenant(services);
   const hooks = options.hooks ?? interactiveProviderHooks(baseHooks(services), logger);
   const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks });
-  const registry = new ConnectorRegistry([localConnectorSource, ...(extensions.connectorSources ?? [])]);
+  const registry = new ConnectorRegistry([
+    localConnectorSource,
+    new SamlConnectorSource(services.saml, services.clock, config.tokens.interactionTtl),
+    ...(extensions.connectorSources ?? []),
+  ]);
   const signIn = new SignInService(registry, services.throttle, services.audit, logger);
   const flow = new InteractionFlow({ services, pool, registry, secondFactor: extensions.secondFactor ?? twoFactorStep(services.mfa) });
   const app = createApp({
@@ -84,6 +94,7 @@ export async function startServer(
       createPasskeySignInRouter(services, flow),
       createAccountRouter(services, pool),
       createAccountMfaRouter(services, pool),
+      samlRouterFor(services, extensions.samlSeams ?? partnerSignInSeams(services, pool, flow)),
       ...(extensions.routers?.({ flow, pool, registry }) ?? []),
     ],
     publicUrl: config.server.publicUrl,

@@ -14,6 +14,9 @@ import { UserService } from './users/user-service.js';
 import { SignInThrottle } from './interaction/sign-in-throttle.js';
 import { MfaService } from './mfa/mfa-service.js';
 import { WebAuthnService } from './mfa/webauthn-service.js';
+import { SamlConnectionService } from './connectors/saml/saml-connection-service.js';
+import { SamlLogoutService } from './connectors/saml/saml-logout-service.js';
+import type { MetadataFetcher } from './connectors/saml/saml-metadata-fetcher.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -35,12 +38,16 @@ export interface Services {
   throttle: SignInThrottle;
   mfa: MfaService;
   webauthn: WebAuthnService;
+  /** SAML partner connections of tenants (connectors/saml/). */
+  saml: SamlConnectionService;
+  /** SAML single logout (SP- and IdP-initiated). */
+  samlLogout: SamlLogoutService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
 }
 
-export function createServices(config: GatehouseConfig, logger: Logger, options: { clock?: Clock; store?: Store } = {}): Services {
+export function createServices(config: GatehouseConfig, logger: Logger, options: { clock?: Clock; store?: Store; samlMetadataFetcher?: MetadataFetcher } = {}): Services {
   const clock = options.clock ?? systemClock;
   const box = new SecretBox(
     loadMasterKeys({ fromEnvironment: config.keys.masterKey, dir: config.keys.dir, generateDevKey: config.keys.generateDevMasterKey, logger }),
@@ -55,6 +62,9 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
   });
   const t = config.tokens;
   const throttle = new SignInThrottle(clock);
+  // Read at each use: the public URL is fixed only once the server listens (tests, port 0).
+  const publicUrl = () => config.server.publicUrl;
+  const saml = new SamlConnectionService({ box, audit, clock, logger: logger.child({ component: 'saml' }), publicUrl, fetcher: options.samlMetadataFetcher });
   return {
     config,
     clock,
@@ -69,7 +79,9 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     users: new UserService(audit),
     throttle,
     mfa: new MfaService(box, clock, audit, throttle),
-    webauthn: new WebAuthnService(box, audit, () => config.server.publicUrl),
+    webauthn: new WebAuthnService(box, audit, publicUrl),
+    saml,
+    samlLogout: new SamlLogoutService({ store, saml, clock, audit, publicUrl }),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

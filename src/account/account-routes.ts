@@ -7,11 +7,11 @@ import { pageContextFor } from '../http/pages/page-context.js';
 import { interactionPageCsp } from '../interaction/page-security.js';
 import { ACCOUNT_CLIENT_ID } from './account-client.js';
 import { AccountSessions } from './account-session.js';
+import { endSession } from '../interaction/session-termination.js';
 import { ACR } from '../interaction/interaction-types.js';
 import { renderAccountPage, type AccountAppView, type AccountSessionView } from './account-page.js';
 
 interface SessionPayload {
-  accountId?: string;
   loginTs?: number;
   authorizations?: Record<string, { sid?: string; grantId?: string }>;
 }
@@ -85,17 +85,7 @@ export function createAccountRouter(services: Services, pool: TenantPool): Route
     const store = account.runtime.store;
     const target = (await store.oidc.listByAccount('Session', account.user.id)).find((s) => s.id === ctx.params.id);
     if (!target) throw new GatehouseError('account.session_not_found', 'no such session of yours', { status: 404 });
-    // Tell the apps of that session (back-channel logout), then end it.
-    const authorizations = (target.payload as SessionPayload).authorizations ?? {};
-    await Promise.allSettled(
-      Object.entries(authorizations).map(async ([clientId, { sid }]) => {
-        const client = await account.runtime.provider.Client.find(clientId);
-        // oidc-provider's Client.backchannelLogout (what end_session itself calls); untyped in @types.
-        const logout = (client as unknown as { backchannelLogout?: (sub: string, sid: string) => Promise<void> } | undefined)?.backchannelLogout;
-        if (client?.backchannelLogoutUri && sid && logout) await logout.call(client, account.user.id, sid);
-      }),
-    );
-    await store.oidc.destroy('Session', target.id);
+    await endSession(account.runtime, account.user.id, target);
     await services.audit.record(store, {
       actor: { type: 'user', id: account.user.id },
       origin: requestOrigin(ctx),

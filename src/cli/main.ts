@@ -11,6 +11,7 @@ import { registerKeysCommands } from './commands/keys-commands.js';
 import { registerUserCommands } from './commands/user-commands.js';
 import { registerAuditCommands } from './commands/audit-commands.js';
 import { registerMfaCommands } from './commands/mfa-commands.js';
+import { registerSamlCommands } from './commands/saml-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -96,6 +97,7 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerAuditCommands(program);
   registerMfaCommands(program);
+  registerSamlCommands(program);
   return program;
 }
 

@@ -59,6 +59,8 @@ export const clientInputSchema = z
     tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
     jwksUri: z.url({ protocol: /^https$/ }).optional(),
+    /** Where a login can be started for the app by a third party (OIDC Core 4), e.g. a SAML partner's IdP-initiated sign-in. */
+    initiateLoginUri: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.type === 'public') {

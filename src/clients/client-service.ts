@@ -57,6 +57,7 @@ export class ClientService {
       tokenEndpointAuthMethod,
       jwks: input.jwks as ClientSettings['jwks'],
       jwksUri: input.jwksUri,
+      initiateLoginUri: input.initiateLoginUri,
       ...(declared ? { declared: true } : {}),
     };
   }

@@ -46,6 +46,11 @@ export async function applyDeclarations(services: Services, declared: DeclaredTe
         report.changes.push(`client ${client.clientId} created`);
       }
     }
+    // After apps: a SAML connection may name one as its default app.
+    for (const connection of decl.samlConnections) {
+      const change = await services.saml.upsertDeclared(store, connection, CONFIG_ACTOR);
+      if (change !== 'unchanged') report.changes.push(`saml connection ${connection.id} ${change}`);
+    }
     reports.push(report);
   }
   return reports;

@@ -2,11 +2,26 @@ import { randomId } from '../crypto/secrets.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import type { UserRecord } from '../store/repositories/user-repository.js';
 import type { ExternalIdentity } from '../connectors/connector.js';
+import { GatehouseError } from '../errors/gatehouse-error.js';
 
 export interface LinkResult {
   user: UserRecord;
   created: boolean;
+  /** True when the identity was linked to a user of another source (link-by-attribute). */
+  linked?: boolean;
 }
+
+/**
+ * How a first sign-in from a source finds its user: `jit` creates one; `link` links to an
+ * existing user of another source whose `linkBy` attribute matches (and refuses when there is
+ * none); `link-or-jit` links when there is one and creates one otherwise.
+ */
+export interface LinkOptions {
+  provisioning?: { mode: 'jit' | 'link' | 'link-or-jit'; linkBy?: 'email' | 'username' | undefined } | undefined;
+}
+
+/** Where a linked user records the ids it is known by in other sources: `{ "saml:<id>": "<external id>" }`. */
+export const EXTERNAL_LINKS_ATTRIBUTE = 'externalLinks';
 
 /**
  * Just-in-time provisioning: turns an identity from a connector into a user of the tenant
@@ -15,7 +30,7 @@ export interface LinkResult {
  * the user's memberships in groups of that source become exactly the groups the source reported
  * (groups identified by their external id, never by their name). Runs in one transaction.
  */
-export async function linkExternalIdentity(store: TenantStore, identity: ExternalIdentity): Promise<LinkResult> {
+export async function linkExternalIdentity(store: TenantStore, identity: ExternalIdentity, options: LinkOptions = {}): Promise<LinkResult> {
   return store.transaction(async (trx) => {
     const profile = {
       username: identity.username,
@@ -28,9 +43,19 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
     };
     let user = await trx.users.findByExternalId(identity.source, identity.externalId);
     let created = false;
+    const mode = options.provisioning?.mode ?? 'jit';
     if (user) {
       const attributes = { ...user.attributes, ...identity.attributes, roles: identity.roles };
       user = (await trx.users.update(user.id, { ...profile, attributes }))!;
+    } else if (mode !== 'jit' && (user = await linkCandidate(trx, identity, options.provisioning!.linkBy!))) {
+      // A user of another source (a local account): its profile stays its own; only the link and
+      // the memberships in this source's groups are kept up to date.
+      const links = { ...((user.attributes[EXTERNAL_LINKS_ATTRIBUTE] as Record<string, string> | undefined) ?? {}), [identity.source]: identity.externalId };
+      user = (await trx.users.update(user.id, { attributes: { ...user.attributes, [EXTERNAL_LINKS_ATTRIBUTE]: links } }))!;
+      await syncSourceGroups(trx, user.id, identity);
+      return { user, created: false, linked: true };
+    } else if (mode === 'link') {
+      throw new GatehouseError('identity.link_not_found', `no user with this ${options.provisioning!.linkBy} to link the ${identity.source} sign-in to`, { status: 403 });
     } else {
       user = await trx.users.insert({
         id: randomId(),
@@ -47,6 +72,24 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
     await syncSourceGroups(trx, user.id, identity);
     return { user, created };
   });
+}
+
+/**
+ * The one user of another source whose attribute matches, when it is not already linked to a
+ * different identity of this source (which would let a second partner account take it over).
+ */
+async function linkCandidate(store: TenantStore, identity: ExternalIdentity, linkBy: 'email' | 'username'): Promise<UserRecord | undefined> {
+  const value = linkBy === 'email' ? identity.email : identity.username;
+  if (!value) return undefined;
+  const found = linkBy === 'email' ? await store.users.findByEmail(value) : await store.users.findAllByUsername(value);
+  const candidates = found.filter((u) => u.source !== identity.source);
+  if (candidates.length > 1) throw new GatehouseError('identity.link_ambiguous', `${candidates.length} users have this ${linkBy}; none is linked`, { status: 403 });
+  const candidate = candidates[0];
+  const existing = (candidate?.attributes[EXTERNAL_LINKS_ATTRIBUTE] as Record<string, string> | undefined)?.[identity.source];
+  if (candidate && existing !== undefined && existing !== identity.externalId) {
+    throw new GatehouseError('identity.link_conflict', `the user with this ${linkBy} is linked to another ${identity.source} identity`, { status: 403 });
+  }
+  return candidate;
 }
 
 async function syncSourceGroups(store: TenantStore, userId: string, identity: ExternalIdentity): Promise<void> {

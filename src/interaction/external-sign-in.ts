@@ -1,14 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Services } from '../services.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { RedirectConnector } from '../connectors/connector.js';
 import { requestOrigin } from '../http/request-context.js';
-import { html } from '../http/pages/html.js';
-import { renderPage } from '../http/pages/layout.js';
-import { t } from '../http/pages/strings.js';
+import { sendRedirectInstruction } from '../http/auto-post-page.js';
 import type { LoadedInteraction } from './interaction-flow.js';
-import { interactionPageCsp } from './page-security.js';
 
 /** The domain of something typed as an email address, lowercased. */
 export function emailDomain(typed: string): string | undefined {
@@ -48,26 +44,6 @@ export async function startRedirectConnector(
     outcome: 'success',
     details: { by: choice.connectorId ? 'choice' : 'email_domain' },
   });
-  if (instruction.type === 'redirect') {
-    ctx.status = 303;
-    ctx.redirect(instruction.url);
-    return true;
-  }
-  // HTTP-POST binding: an auto-submitted form. The CSP allows exactly this script (by nonce)
-  // and a post to exactly this partner.
-  const nonce = randomBytes(16).toString('base64');
-  ctx.set('Content-Security-Policy', interactionPageCsp(undefined, { formTargets: [instruction.url], scriptNonce: nonce }));
-  ctx.type = 'html';
-  ctx.body = renderPage({
-    title: t('signin.title', {}, it.pc.locale),
-    branding: it.pc.branding,
-    locale: it.pc.locale,
-    themeCssHref: it.pc.themeCssHref,
-    body: html`<form method="post" action="${instruction.url}" id="partner-form">
-${Object.entries(instruction.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
-<button type="submit">${t('signin.with_connector', { name: connector.displayName }, it.pc.locale)}</button>
-</form>
-<script nonce="${nonce}">document.getElementById('partner-form').submit();</script>`,
-  });
+  sendRedirectInstruction(ctx, instruction);
   return true;
 }

@@ -5,6 +5,7 @@ import type { TenantPool, TenantRuntime } from '../tenants/tenant-pool.js';
 import type { TenantRecord } from '../store/repositories/tenant-registry.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { ExternalIdentity } from '../connectors/connector.js';
+import type { UserRecord } from '../store/repositories/user-repository.js';
 import { GatehouseError } from '../errors/gatehouse-error.js';
 import { requestOrigin } from '../http/request-context.js';
 import { pageContextFor, type PageContext } from '../http/pages/page-context.js';
@@ -175,13 +176,13 @@ export class InteractionFlow {
   }
 
   /**
-   * Completes a sign-in whose first factor happened at a partner: the identity is linked into the
-   * tenant directory (just in time), checked, audited, then the flow continues as after a password.
+   * Completes a sign-in whose first factor happened elsewhere (a partner's response, already
+   * checked, its user linked into the tenant directory): audited, then the flow continues as
+   * after a password (second factor when policy asks, then consent).
    */
-  async completeExternalSignIn(ctx: Context, it: LoadedInteraction, identity: ExternalIdentity, connectorId: string): Promise<void> {
+  async completeLinkedSignIn(ctx: Context, it: LoadedInteraction, user: UserRecord, identity: ExternalIdentity, connectorId: string, created = false): Promise<void> {
     const store = it.runtime.store;
     const origin = requestOrigin(ctx);
-    const { user, created } = await linkExternalIdentity(store, identity);
     if (user.status !== 'active') {
       await this.deps.services.audit.record(store, {
         actor: { type: 'user', id: user.id },
@@ -202,6 +203,7 @@ export class InteractionFlow {
       outcome: 'success',
       details: { username: user.username, connector: connectorId, amr: identity.authentication.amr, created, classRef: identity.authentication.classRef },
     });
+    it.state.username = user.username;
     await this.completeFirstFactor(ctx, it, {
       accountId: user.id,
       amr: identity.authentication.amr,
@@ -211,6 +213,12 @@ export class InteractionFlow {
       classRef: identity.authentication.classRef,
       multiFactor: identity.authentication.multiFactor,
     });
+  }
+
+  /** Links an identity from a connector into the tenant directory, then completes as above. */
+  async completeExternalSignIn(ctx: Context, it: LoadedInteraction, identity: ExternalIdentity, connectorId: string): Promise<void> {
+    const { user, created } = await linkExternalIdentity(it.runtime.store, identity);
+    await this.completeLinkedSignIn(ctx, it, user, identity, connectorId, created);
   }
 }
 

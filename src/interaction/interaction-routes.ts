@@ -13,6 +13,7 @@ import { ACR, isStepUpOnly } from './interaction-types.js';
 import { grantMissing } from './consent-grants.js';
 import type { InteractionFlow, LoadedInteraction } from './interaction-flow.js';
 import { startRedirectConnector } from './external-sign-in.js';
+import { resumePartnerInitiated } from './partner-sign-in.js';
 
 export interface InteractionRouteDeps {
   services: Services;
@@ -77,6 +78,7 @@ export function createInteractionRouter(deps: InteractionRouteDeps): Router {
 
   router.get('/', async (ctx) => {
     const it = await flow.load(ctx);
+    if (await resumePartnerInitiated(ctx, it, flow, services)) return;
     const session = it.details.session;
     if (it.details.prompt.name === 'login' && session?.accountId && !it.state.forceLogin && isStepUpOnly(it.details.prompt.reasons)) {
       // Step-up inside an existing session: the first factor stands, the second is asked.

@@ -2,8 +2,9 @@ import type { Services } from '../services.js';
 
 /**
  * Background upkeep on a timer: expired sessions, codes, tokens and interactions are deleted,
- * and signing keys whose tokens have all expired leave the store. Every server process runs it;
- * the deletes are idempotent, so several processes doing it at once is harmless.
+ * signing keys whose tokens have all expired leave the store, and SAML partner metadata that is
+ * due is fetched again. Every server process runs it; the deletes are idempotent, so several
+ * processes doing it at once is harmless (a metadata refresh may then run twice, also harmless).
  */
 export function startMaintenance(services: Services): { stop(): void; runOnce(): Promise<void> } {
   const seconds = services.config.maintenance.purgeIntervalSeconds;
@@ -15,6 +16,8 @@ export function startMaintenance(services: Services): { stop(): void; runOnce():
     try {
       const purged = await services.store.purgeExpired();
       if (purged) log.info({ purged }, 'purged expired rows');
+      const metadata = await services.saml.refreshDueMetadata(services.store);
+      if (metadata.refreshed || metadata.failed) log.info({ samlMetadata: metadata }, 'refreshed SAML partner metadata');
     } catch (error) {
       log.warn({ err: error }, 'purge failed; will retry');
     } finally {

@@ -162,6 +162,66 @@ export interface MfaRecoveryCodesTable {
   used_at: number | null;
 }
 
+/** A SAML partner identity provider of a tenant (connectors/saml/). */
+export interface SamlConnectionsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  enabled: number;
+  /** The validated connection settings (connectors/saml/saml-connection-schema.ts) as JSON. */
+  settings: string;
+  /** The partner as Gatehouse trusts it (entity id, pinned certificates, endpoints) as JSON. */
+  idp: string;
+  /** Gatehouse's own certificates for this connection (public) as JSON. */
+  sp_certificates: string;
+  /** The private keys of those certificates, sealed (tenant + connection bound). */
+  sp_keys_sealed: string;
+  /** When metadata from a URL is next fetched; null for metadata given by file or by hand. */
+  metadata_refresh_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * Short-lived SAML protocol state: AuthnRequests and LogoutRequests we sent and have not seen
+ * answered, and validated sign-ins waiting for the browser's same-site hop. Single use
+ * (`consumed_at`), expiring.
+ */
+export interface SamlMessagesTable {
+  tenant_id: string;
+  id: string;
+  connection_id: string;
+  kind: string;
+  payload: string;
+  expires_at: number;
+  consumed_at: number | null;
+  created_at: number;
+}
+
+/** Replay cache: ids of assertions accepted, kept until the assertion could no longer be used. */
+export interface SamlAssertionIdsTable {
+  tenant_id: string;
+  connection_id: string;
+  assertion_id: string;
+  received_at: number;
+  expires_at: number;
+}
+
+/** A person's session at a SAML partner (NameID + SessionIndex), for single logout. */
+export interface SamlSessionsTable {
+  tenant_id: string;
+  id: string;
+  connection_id: string;
+  account_id: string;
+  name_id: string;
+  name_id_format: string | null;
+  name_qualifier: string | null;
+  sp_name_qualifier: string | null;
+  session_index: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   signing_keys: SigningKeysTable;
@@ -175,6 +235,10 @@ export interface Database {
   signin_throttle: SigninThrottleTable;
   mfa_factors: MfaFactorsTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
+  saml_connections: SamlConnectionsTable;
+  saml_messages: SamlMessagesTable;
+  saml_assertion_ids: SamlAssertionIdsTable;
+  saml_sessions: SamlSessionsTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -190,4 +254,8 @@ export const TENANT_TABLES = [
   'signin_throttle',
   'mfa_factors',
   'mfa_recovery_codes',
+  'saml_connections',
+  'saml_messages',
+  'saml_assertion_ids',
+  'saml_sessions',
 ] as const satisfies ReadonlyArray<keyof Database>;

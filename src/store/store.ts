@@ -37,10 +37,13 @@ export interface Store {
     init: (store: TenantStore) => Promise<void>,
   ): Promise<TenantRecord>;
   /**
-   * Removes, in every tenant, expired oidc-provider state and signing keys that have left the
-   * JWKS (every token they signed has expired); returns the number of rows removed.
+   * Removes, in every tenant, expired oidc-provider state, signing keys that have left the
+   * JWKS (every token they signed has expired), and expired SAML state (requests, the replay
+   * cache, partner sessions); returns the number of rows removed.
    */
   purgeExpired(): Promise<number>;
+  /** SAML connections, in every tenant, whose metadata URL is due to be fetched again. */
+  samlConnectionsDueForMetadataRefresh(limit: number): Promise<Array<{ tenantId: string; connectionId: string }>>;
   migrate(): Promise<MigrationReport>;
   migrationStatus(): Promise<MigrationReport>;
   /** Throws when the database cannot be reached. */
@@ -116,8 +119,25 @@ export abstract class KyselyStore implements Store {
       .where('publish_until', 'is not', null)
       .where('publish_until', '<', now)
       .executeTakeFirst();
-    const throttles = await this.systemDb.deleteFrom('signin_throttle').where('expires_at', '<', now).executeTakeFirst();
-    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows) + Number(throttles.numDeletedRows);
+    // Tables whose rows carry their own expiry (counters, SAML requests, replay cache, sessions).
+    let expiring = 0;
+    for (const table of ['signin_throttle', 'saml_messages', 'saml_assertion_ids', 'saml_sessions'] as const) {
+      const result = await this.systemDb.deleteFrom(table).where('expires_at', '<', now).executeTakeFirst();
+      expiring += Number(result.numDeletedRows);
+    }
+    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows) + expiring;
+  }
+
+  async samlConnectionsDueForMetadataRefresh(limit: number): Promise<Array<{ tenantId: string; connectionId: string }>> {
+    const rows = await this.systemDb
+      .selectFrom('saml_connections')
+      .select(['tenant_id', 'id'])
+      .where('metadata_refresh_at', 'is not', null)
+      .where('metadata_refresh_at', '<=', this.clock.now())
+      .orderBy('metadata_refresh_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, connectionId: r.id }));
   }
 
   private migrator(): Migrator {

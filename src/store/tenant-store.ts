@@ -11,6 +11,7 @@ import { OidcPayloadRepository } from './repositories/oidc-payload-repository.js
 import { AuditRepository } from './repositories/audit-repository.js';
 import { ThrottleRepository } from './repositories/throttle-repository.js';
 import { MfaRepository } from './repositories/mfa-repository.js';
+import { SamlRepositories } from './repositories/saml-repositories.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -27,6 +28,7 @@ export class TenantStore {
   readonly audit: AuditRepository;
   readonly throttle: ThrottleRepository;
   readonly mfa: MfaRepository;
+  readonly saml: SamlRepositories;
 
   constructor(
     readonly tenantId: string,
@@ -42,6 +44,7 @@ export class TenantStore {
     this.audit = new AuditRepository(db, tenantId);
     this.throttle = new ThrottleRepository(db, tenantId);
     this.mfa = new MfaRepository(db, tenantId, clock);
+    this.saml = new SamlRepositories(db, tenantId, clock);
   }
 
   /** This tenant's own row (status, settings, revision). */

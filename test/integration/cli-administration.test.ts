@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
+
+// Each CLI call is a new Node process (about a second each, several on a loaded machine).
+jest.setTimeout(180_000);
 
 /** The real `gatehouse` command, each call its own process, on a throwaway SQLite database. */
 describe('gatehouse CLI', () => {

@@ -122,6 +122,16 @@ export const STRINGS = {
     'mfa.codes.title': 'Save your recovery codes',
     'mfa.codes.body': 'If you lose your phone, each of these codes lets you sign in once. They are shown only now: store them somewhere safe.',
     'mfa.codes.continue': 'I have saved them, continue',
+    'saml.redirecting.title': 'Continuing',
+    'saml.redirecting.body': 'Your browser is being sent on. If nothing happens, press Continue.',
+    'saml.continue': 'Continue',
+    'saml.failed.title': 'Sign-in with your organisation failed',
+    'saml.failed.body': 'Your organisation\'s sign-in could not be accepted. Try again; if it keeps failing, contact support.',
+    'saml.account_disabled.body': 'Your account here is disabled. Contact your administrator.',
+    'saml.logout_failed.title': 'Sign-out could not be completed',
+    'saml.logout_failed.body': 'The sign-out message could not be accepted. Close your browser to end your session.',
+    'saml.signed_out.title': 'Signed out',
+    'saml.signed_out.body': 'You have been signed out.',
   },
 } as const;
 

@@ -15,6 +15,8 @@ export interface ClientSettings {
   tokenEndpointAuthMethod: string;
   jwks?: { keys: Array<Record<string, unknown>> } | undefined;
   jwksUri?: string | undefined;
+  /** OIDC Core 4: where a third party (a SAML partner's IdP-initiated sign-in) starts a login for the app. */
+  initiateLoginUri?: string | undefined;
   /** Set for clients that come from configuration: the CLI refuses to edit them. */
   declared?: boolean | undefined;
 }
