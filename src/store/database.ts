@@ -124,6 +124,22 @@ export interface AuditEventsTable {
   details: string | null;
 }
 
+export interface LdapConnectionsTable {
+  tenant_id: string;
+  /** The connection id (a slug); users and groups it brings in have source `ldap:<id>`. */
+  id: string;
+  display_name: string;
+  /** Where the connection comes in the sign-in order (after local accounts), lowest first. */
+  position: number;
+  enabled: number;
+  /** The validated connection settings (connectors/ldap/ldap-settings.ts) as JSON, no secret. */
+  settings: string;
+  /** The service account's password, sealed with SecretBox (tenant- and connection-bound). */
+  bind_password_sealed: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   signing_keys: SigningKeysTable;
@@ -134,6 +150,7 @@ export interface Database {
   group_members: GroupMembersTable;
   oidc_payloads: OidcPayloadsTable;
   audit_events: AuditEventsTable;
+  ldap_connections: LdapConnectionsTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -146,4 +163,5 @@ export const TENANT_TABLES = [
   'group_members',
   'oidc_payloads',
   'audit_events',
+  'ldap_connections',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -9,6 +9,7 @@ import { UserRepository } from './repositories/user-repository.js';
 import { GroupRepository } from './repositories/group-repository.js';
 import { OidcPayloadRepository } from './repositories/oidc-payload-repository.js';
 import { AuditRepository } from './repositories/audit-repository.js';
+import { LdapConnectionRepository } from './repositories/ldap-connection-repository.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -23,6 +24,7 @@ export class TenantStore {
   readonly groups: GroupRepository;
   readonly oidc: OidcPayloadRepository;
   readonly audit: AuditRepository;
+  readonly ldapConnections: LdapConnectionRepository;
 
   constructor(
     readonly tenantId: string,
@@ -36,6 +38,7 @@ export class TenantStore {
     this.groups = new GroupRepository(db, tenantId, clock);
     this.oidc = new OidcPayloadRepository(db, tenantId, clock);
     this.audit = new AuditRepository(db, tenantId);
+    this.ldapConnections = new LdapConnectionRepository(db, tenantId, clock);
   }
 
   /** This tenant's own row (status, settings, revision). */
