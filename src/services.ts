@@ -11,6 +11,8 @@ import { TenantService } from './tenants/tenant-service.js';
 import { ClientService } from './clients/client-service.js';
 import { ResourceServerService } from './tokens/resource-server-service.js';
 import { UserService } from './users/user-service.js';
+import { LdapConnectionService } from './connectors/ldap/ldap-connection-service.js';
+import { LdapConnectorSource } from './connectors/ldap/ldap-connector-source.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -28,6 +30,10 @@ export interface Services {
   clients: ClientService;
   resources: ResourceServerService;
   users: UserService;
+  /** LDAP / Active Directory connections of tenants (issue 4). */
+  ldap: LdapConnectionService;
+  /** The tenants' LDAP connections as password connectors (pools cached per tenant revision). */
+  ldapConnectors: LdapConnectorSource;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -47,6 +53,8 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     publishAheadSeconds: config.keys.publishAheadSeconds,
   });
   const t = config.tokens;
+  const ldap = new LdapConnectionService(box, audit);
+  const ldapConnectors = new LdapConnectorSource({ connections: ldap, clock, logger: logger.child({ component: 'ldap' }) });
   return {
     config,
     clock,
@@ -59,10 +67,15 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     clients: new ClientService(audit),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),
+    ldap,
+    ldapConnectors,
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;
     },
-    close: () => store.close(),
+    async close() {
+      await ldapConnectors.close();
+      await store.close();
+    },
   };
 }

@@ -3,6 +3,7 @@ import { tenantIdSchema, TENANT_STATUSES } from '../tenants/tenant-id.js';
 import { tenantSettingsSchema } from '../tenants/tenant-settings.js';
 import { clientInputSchema } from '../clients/client-schema.js';
 import { resourceServerInputSchema } from '../tokens/resource-server-schema.js';
+import { ldapConnectionInputSchema } from '../connectors/ldap/ldap-settings.js';
 
 /**
  * The whole configuration, one strict schema per section: an unknown key is an error (a typo
@@ -105,6 +106,8 @@ export const declaredTenantSchema = z.strictObject({
   settings: tenantSettingsSchema.optional(),
   clients: z.array(clientInputSchema.and(z.object({ clientId: z.string() }))).default([]),
   resources: z.array(resourceServerInputSchema).default([]),
+  /** LDAP / Active Directory connections (connectors/ldap/ldap-settings.ts); bindPassword from ${VAR}. */
+  ldap: z.array(ldapConnectionInputSchema).default([]),
 });
 
 export const configSchema = z.strictObject({
