@@ -36,6 +36,15 @@ export class LdapTimeoutError extends Error {
   }
 }
 
+/** The server closed the connection while an operation was waiting for its answer. */
+export class LdapConnectionLostError extends Error {
+  readonly code = 'ECONNRESET';
+  constructor() {
+    super('the server closed the connection');
+    this.name = 'LdapConnectionLostError';
+  }
+}
+
 /** RFC 4511 appendix A result names for the codes we meet, for readable details. */
 const RESULT_NAMES: Record<number, string> = {
   1: 'operationsError',

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Client, ResultCodeError, type Entry, type SearchOptions } from 'ldapts';
-import { LdapTimeoutError } from './ldap-errors.js';
+import { LdapConnectionLostError, LdapTimeoutError } from './ldap-errors.js';
 import { splitPemCertificates, type LdapSettings } from './ldap-settings.js';
 
 /** How a server is reached: TLS from the start, StartTLS (RFC 4513 §3), or (only when allowed) in clear. */
@@ -43,6 +43,9 @@ export function tlsOptionsFor(endpoint: ServerEndpoint, settings: Pick<LdapSetti
   };
 }
 
+/** How often the connect phase is checked; small against connect timeouts of a second or more. */
+const CONNECT_POLL_MS = 10;
+
 export interface SessionTimeouts {
   connectMs: number;
   operationMs: number;
@@ -61,6 +64,8 @@ export class LdapSession {
   private readonly client: Client;
   private started = false;
   private broken = false;
+  /** Rejects the operation in flight when the connection is lost under it (see start()). */
+  private onLost: ((error: Error) => void) | undefined;
 
   constructor(
     readonly endpoint: ServerEndpoint,
@@ -84,16 +89,28 @@ export class LdapSession {
   }
 
   private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    const connecting = !this.client.isConnected;
-    let timer: NodeJS.Timeout | undefined;
-    let connectTimer: NodeJS.Timeout | undefined;
+    const { connectMs, operationMs } = this.timeouts;
+    const timers: NodeJS.Timeout[] = [];
     const deadline = new Promise<never>((_, reject) => {
-      if (connecting) {
-        connectTimer = setTimeout(() => {
-          if (!this.client.isConnected) reject(new LdapTimeoutError('connect', this.timeouts.connectMs, operation));
-        }, this.timeouts.connectMs);
+      this.onLost = reject;
+      const operationTimer = () => timers.push(setTimeout(() => reject(new LdapTimeoutError('operation', operationMs, operation)), operationMs));
+      if (this.client.isConnected) {
+        operationTimer();
+        return;
       }
-      timer = setTimeout(() => reject(new LdapTimeoutError('operation', this.timeouts.operationMs, operation)), (connecting ? this.timeouts.connectMs : 0) + this.timeouts.operationMs);
+      // Connect phase: ldapts connects inside the first operation and tells nobody when it is
+      // done, so watch for it; the operation's own deadline starts once connected.
+      const started = Date.now();
+      const watch = setInterval(() => {
+        if (this.client.isConnected) {
+          clearInterval(watch);
+          operationTimer();
+        } else if (Date.now() - started >= connectMs) {
+          clearInterval(watch);
+          reject(new LdapTimeoutError('connect', connectMs, operation));
+        }
+      }, CONNECT_POLL_MS);
+      timers.push(watch);
     });
     try {
       return await Promise.race([work(), deadline]);
@@ -106,8 +123,8 @@ export class LdapSession {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
-      clearTimeout(connectTimer);
+      this.onLost = undefined;
+      for (const timer of timers) clearTimeout(timer);
     }
   }
 
@@ -117,9 +134,28 @@ export class LdapSession {
     if (this.endpoint.security === 'starttls') {
       // A fresh copy: ldapts writes the socket into the options object it is given.
       await this.run('StartTLS', () => this.client.startTLS({ ...this.tlsOptions }));
+      this.watchUpgradedSocket();
     }
     this.started = true;
   }
+
+  /**
+   * Workaround for ldapts 8.0.17: after StartTLS it listens for the close of the original TCP
+   * socket only, so a server that goes away is never noticed (isConnected stays true and
+   * requests wait for their timeout). We watch the upgraded socket ourselves: its close marks
+   * the session unusable and fails the operation in flight at once, so failover is immediate.
+   * (`socket` is private in ldapts; the version is pinned exactly in package.json.)
+   */
+  private watchUpgradedSocket(): void {
+    const socket = (this.client as unknown as { socket?: TLSSocket }).socket;
+    socket?.once('close', () => {
+      this.broken = true;
+      this.lostSocket = socket;
+      this.onLost?.(new LdapConnectionLostError());
+    });
+  }
+
+  private lostSocket: TLSSocket | undefined;
 
   /**
    * Simple bind (RFC 4513 §5.1). Never called with an empty password: that would be an
@@ -150,6 +186,7 @@ export class LdapSession {
   }
 
   private discard(): void {
+    if (this.lostSocket) return; // nothing to tell a server that is gone; unbind would wait for its timer
     // unbind() destroys the socket even when the server does not answer (ldapts backstop timer).
     this.client.unbind().catch(() => {});
   }
@@ -157,7 +194,7 @@ export class LdapSession {
   /** Unbinds (RFC 4511 §4.3) and closes; never throws. */
   async close(): Promise<void> {
     this.broken = true;
-    if (!this.client.isConnected) {
+    if (!this.client.isConnected || this.lostSocket) {
       this.discard();
       return;
     }
