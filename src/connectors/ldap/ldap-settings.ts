@@ -240,12 +240,12 @@ export const ldapConnectionInputSchema = z.strictObject({
   enabled: z.boolean().optional(),
   /** Sign-in order among the tenant's connections (after local accounts); appended when absent. */
   position: z.number().int().min(0).max(10000).optional(),
-  servers: z.array(z.string()).optional(),
-  baseDn: z.string().optional(),
-  bindDn: z.string().optional(),
+  servers: z.array(serverUrlSchema).min(1, 'at least one server').optional(),
+  baseDn: dnSchema.optional(),
+  bindDn: bindDnSchema.optional(),
   /** The service account's password; sealed at rest, never shown again. */
   bindPassword: z.string().min(1).optional(),
-  tls: z.strictObject({ caCertificates: z.array(z.string()).optional(), serverName: nullable(z.string()), minVersion: tlsShape.minVersion.optional() }).optional(),
+  tls: z.strictObject({ caCertificates: tlsShape.caCertificates.optional(), serverName: nullable(tlsShape.serverName.unwrap()), minVersion: tlsShape.minVersion.optional() }).optional(),
   dangerouslyAllowPlaintext: z.boolean().optional(),
   users: z.strictObject({ ...usersShape, baseDn: nullable(dnSchema) }).partial().optional(),
   attributes: z
@@ -260,7 +260,7 @@ export const ldapConnectionInputSchema = z.strictObject({
     .partial()
     .optional(),
   groups: z.strictObject({ ...groupsShape, baseDn: nullable(dnSchema) }).partial().optional(),
-  roles: z.array(z.strictObject({ group: z.string(), role: z.string() })).optional(),
+  roles: z.array(roleMappingSchema).optional(),
   accountStatus: settingsShape.accountStatus.optional(),
   timeouts: z.strictObject(timeoutsShape).partial().optional(),
   pool: z.strictObject(poolShape).partial().optional(),
