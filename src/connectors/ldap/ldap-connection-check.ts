@@ -164,7 +164,7 @@ export async function checkConnection(settings: LdapSettings, bindPassword: stri
         const shown = found.slice(0, 5).map((g) => g.dn);
         return {
           status: 'ok',
-          detail: `${found.length} group${found.length === 1 ? '' : 's'} (${found.filter((g) => g.depth > 0).length} through nesting)${shown.length ? `: ${shown.join('; ')}${found.length > 5 ? '; ...' : ''}` : ''}${truncated ? ' (nesting cut at groups.maxDepth)' : ''}`,
+          detail: `${found.length} group${found.length === 1 ? '' : 's'} (${settings.groups.nested === 'in-chain' ? 'nesting resolved by the directory' : `${found.filter((g) => g.depth > 0).length} through nesting`})${shown.length ? `: ${shown.join('; ')}${found.length > 5 ? '; ...' : ''}` : ''}${truncated ? ' (nesting cut at groups.maxDepth)' : ''}`,
         };
       });
       steps.push(groups);

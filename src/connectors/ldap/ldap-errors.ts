@@ -116,6 +116,17 @@ export function describeResultCode(code: number): string {
   return `${RESULT_NAMES[code] ?? 'result'} (${code})`;
 }
 
+/**
+ * Whether an error comes from the directory or the network (and may be translated), as opposed
+ * to a bug in our own code (TypeError and the like), which must surface as it is.
+ */
+export function isDirectoryError(error: unknown): boolean {
+  if (error instanceof LdapTimeoutError || error instanceof LdapConnectionLostError || error instanceof ResultCodeError) return true;
+  if (typeof codeOf(error) === 'string') return true;
+  // ldapts throws plain Errors for closed sockets and its own timeouts.
+  return error instanceof Error && error.constructor === Error;
+}
+
 export function classifyLdapError(error: unknown): LdapFailure {
   if (error instanceof LdapTimeoutError) {
     return { kind: 'timeout', detail: error.message, serverFailure: true };

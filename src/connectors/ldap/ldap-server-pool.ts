@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { ResultCodeError } from 'ldapts';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logging/logger.js';
-import { classifyLdapError, LdapOperationError, LdapUnavailableError, type LdapFailure, type ServerAttempt } from './ldap-errors.js';
+import { classifyLdapError, isDirectoryError, LdapOperationError, LdapUnavailableError, type LdapFailure, type ServerAttempt } from './ldap-errors.js';
 import { endpointOf, LdapSession, tlsOptionsFor, type ServerEndpoint } from './ldap-session.js';
 import type { LdapSettings } from './ldap-settings.js';
 
@@ -182,6 +182,10 @@ export class LdapServerPool {
           this.release(session, server);
           return value;
         } catch (error) {
+          if (!isDirectoryError(error)) {
+            if (session) void session.close();
+            throw error;
+          }
           const failure = classifyLdapError(error);
           if (!failure.serverFailure) {
             if (session) this.release(session, server);
@@ -217,6 +221,7 @@ export class LdapServerPool {
         this.markUp(server);
         return { ok: true, server: server.endpoint.url };
       } catch (error) {
+        if (!isDirectoryError(error)) throw error;
         const failure = classifyLdapError(error);
         if (!failure.serverFailure) {
           this.markUp(server);
