@@ -5,7 +5,7 @@ import { runWithServices, operatorActor, tenantStore, collect } from '../context
 import { table, isoTime, CliUsageError } from '../output.js';
 import { readPassword } from '../read-password.js';
 import type { LdapConnectionRecord } from '../../connectors/ldap/ldap-connection-service.js';
-import { checkConnection, type ServerCheck } from '../../connectors/ldap/ldap-connection-check.js';
+import type { ServerCheck } from '../../connectors/ldap/ldap-connection-check.js';
 import { splitPemCertificates, type LdapConnectionPatch } from '../../connectors/ldap/ldap-settings.js';
 import { LDAP_PRESETS } from '../../connectors/ldap/ldap-presets.js';
 
@@ -230,10 +230,7 @@ export function registerLdapCommands(program: Command): void {
     .option('--user <name>', 'search this person (as they would type their name) and look up their groups')
     .action(async (tenantId: string, id: string, opts: { user?: string }, cmd: Command) =>
       runWithServices(cmd, async (s, out) => {
-        const store = await tenantStore(s, tenantId);
-        const record = await s.ldap.get(store, id);
-        const row = (await store.ldapConnections.get(id))!;
-        const checks = await checkConnection(record.settings, s.ldap.bindPassword(store, row), { user: opts.user });
+        const checks = await s.ldap.check(await tenantStore(s, tenantId), id, { user: opts.user });
         const ok = checks.every((c) => c.ok);
         out.result({ connection: id, ok, servers: checks }, () => renderChecks(id, checks));
         if (!ok) process.exitCode = 1;

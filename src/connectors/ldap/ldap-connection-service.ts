@@ -6,6 +6,7 @@ import type { AuditLog, Actor, RequestOrigin } from '../../audit/audit-log.js';
 import type { TenantStore } from '../../store/tenant-store.js';
 import type { LdapConnectionRow } from '../../store/repositories/ldap-connection-repository.js';
 import { isUniqueViolation } from '../../store/store.js';
+import { checkConnection, type CheckOptions, type ServerCheck } from './ldap-connection-check.js';
 import { ldapConnectionInputSchema, parseConnectionInput, resolveNewSettings, resolveUpdatedSettings, validateSettings, type LdapConnectionInput, type LdapConnectionPatch, type LdapSettings } from './ldap-settings.js';
 
 /** A tenant's LDAP connection as the business layer sees it: settings validated, password sealed away. */
@@ -204,6 +205,13 @@ export class LdapConnectionService {
   /** Connections with their bind passwords opened, for the connector source and `ldap test`. */
   async loadWithSecrets(store: TenantStore): Promise<Array<{ record: LdapConnectionRecord; bindPassword: string | undefined; sealed: string | undefined }>> {
     return (await store.ldapConnections.list()).map((row) => ({ record: toRecord(row), bindPassword: this.bindPassword(store, row), sealed: row.bindPasswordSealed }));
+  }
+
+  /** `gatehouse ldap test`: each server, step by step, with the stored settings and password. */
+  async check(store: TenantStore, id: string, options: CheckOptions = {}): Promise<ServerCheck[]> {
+    const row = await store.ldapConnections.get(id);
+    if (!row) throw this.missing(store, id);
+    return checkConnection(toRecord(row).settings, this.bindPassword(store, row), options);
   }
 
   private missing(store: TenantStore, id: string): GatehouseError {
