@@ -28,6 +28,10 @@ export interface Slapd {
   stop(): Promise<void>;
   /** Starts it again on the same ports. */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): it keeps its sockets but answers nothing, like a hung server. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its directory. */
   destroy(): Promise<void>;
   /** The server's operation log (one line per operation: BIND, SRCH, EXT, ...). */
@@ -176,6 +180,7 @@ export async function startSlapd(options: SlapdOptions): Promise<Slapd> {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    process.kill(c.pid!, 'SIGCONT');
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
     process.kill(c.pid!, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
@@ -201,6 +206,8 @@ export async function startSlapd(options: SlapdOptions): Promise<Slapd> {
     servicePassword: SERVICE_PASSWORD,
     stop,
     start,
+    pause: () => process.kill(child!.pid!, 'SIGSTOP'),
+    resume: () => process.kill(child!.pid!, 'SIGCONT'),
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -195,9 +195,12 @@ export class LdapServerPool {
             throw error;
           }
           if (session) void session.close();
-          if (reuse) continue;
+          // A reused connection that was dropped (server restarted) deserves one fresh try; one
+          // that timed out means the server is slow or hung, and a second wait helps nobody.
+          if (reuse && failure.kind !== 'timeout') continue;
           this.markDown(server, failure);
           attempts.push({ server: server.endpoint.url, failure });
+          break;
         }
       }
     }

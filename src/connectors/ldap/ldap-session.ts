@@ -88,12 +88,21 @@ export class LdapSession {
     return !this.broken && this.client.isConnected;
   }
 
-  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one operation under our deadlines. `setUp` marks an operation that is part of setting
+   * up the connection (StartTLS): it shares the connect deadline, so a server that accepts TCP
+   * but never completes TLS is given up as fast for StartTLS as for ldaps.
+   */
+  private async run<T>(operation: string, work: () => Promise<T>, setUp = false): Promise<T> {
     const { connectMs, operationMs } = this.timeouts;
     const timers: NodeJS.Timeout[] = [];
     const deadline = new Promise<never>((_, reject) => {
       this.onLost = reject;
       const operationTimer = () => timers.push(setTimeout(() => reject(new LdapTimeoutError('operation', operationMs, operation)), operationMs));
+      if (setUp) {
+        timers.push(setTimeout(() => reject(new LdapTimeoutError('connect', connectMs, operation)), connectMs));
+        return;
+      }
       if (this.client.isConnected) {
         operationTimer();
         return;
@@ -133,7 +142,7 @@ export class LdapSession {
     if (this.started) return;
     if (this.endpoint.security === 'starttls') {
       // A fresh copy: ldapts writes the socket into the options object it is given.
-      await this.run('StartTLS', () => this.client.startTLS({ ...this.tlsOptions }));
+      await this.run('StartTLS', () => this.client.startTLS({ ...this.tlsOptions }), true);
       this.watchUpgradedSocket();
     }
     this.started = true;
