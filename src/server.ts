@@ -78,6 +78,7 @@ export async function startServer(
   const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks });
   const registry = new ConnectorRegistry([
     localConnectorSource,
+    services.ldapConnectors,
     new SamlConnectorSource(services.saml, services.clock, config.tokens.interactionTtl),
     ...(extensions.connectorSources ?? []),
   ]);

@@ -17,6 +17,8 @@ import { WebAuthnService } from './mfa/webauthn-service.js';
 import { SamlConnectionService } from './connectors/saml/saml-connection-service.js';
 import { SamlLogoutService } from './connectors/saml/saml-logout-service.js';
 import type { MetadataFetcher } from './connectors/saml/saml-metadata-fetcher.js';
+import { LdapConnectionService } from './connectors/ldap/ldap-connection-service.js';
+import { LdapConnectorSource } from './connectors/ldap/ldap-connector-source.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -42,6 +44,10 @@ export interface Services {
   saml: SamlConnectionService;
   /** SAML single logout (SP- and IdP-initiated). */
   samlLogout: SamlLogoutService;
+  /** LDAP / Active Directory connections of tenants (issue 4). */
+  ldap: LdapConnectionService;
+  /** The tenants' LDAP connections as password connectors (pools cached per tenant revision). */
+  ldapConnectors: LdapConnectorSource;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -65,6 +71,8 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
   // Read at each use: the public URL is fixed only once the server listens (tests, port 0).
   const publicUrl = () => config.server.publicUrl;
   const saml = new SamlConnectionService({ box, audit, clock, logger: logger.child({ component: 'saml' }), publicUrl, fetcher: options.samlMetadataFetcher });
+  const ldap = new LdapConnectionService(box, audit);
+  const ldapConnectors = new LdapConnectorSource({ connections: ldap, clock, logger: logger.child({ component: 'ldap' }) });
   return {
     config,
     clock,
@@ -82,10 +90,15 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     webauthn: new WebAuthnService(box, audit, publicUrl),
     saml,
     samlLogout: new SamlLogoutService({ store, saml, clock, audit, publicUrl }),
+    ldap,
+    ldapConnectors,
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;
     },
-    close: () => store.close(),
+    async close() {
+      await ldapConnectors.close();
+      await store.close();
+    },
   };
 }

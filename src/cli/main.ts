@@ -12,6 +12,7 @@ import { registerUserCommands } from './commands/user-commands.js';
 import { registerAuditCommands } from './commands/audit-commands.js';
 import { registerMfaCommands } from './commands/mfa-commands.js';
 import { registerSamlCommands } from './commands/saml-commands.js';
+import { registerLdapCommands } from './commands/ldap-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -98,6 +99,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerMfaCommands(program);
   registerSamlCommands(program);
+  registerLdapCommands(program);
   return program;
 }
 

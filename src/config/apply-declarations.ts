@@ -11,9 +11,9 @@ export interface DeclarationReport {
 const CONFIG_ACTOR: Actor = { type: 'system', id: 'config' };
 
 /**
- * Applies the tenants, apps and APIs declared in configuration, idempotently: what exists and
- * matches is left alone (no revision bump, no audit noise), what differs is updated, what is
- * missing is created. Nothing is deleted: removing a declaration leaves the object in place,
+ * Applies the tenants, apps, APIs and LDAP connections declared in configuration, idempotently:
+ * what exists and matches is left alone (no revision bump, no audit noise), what differs is
+ * updated, what is missing is created. Nothing is deleted: removing a declaration leaves the object in place,
  * so that a config mistake cannot wipe a tenant's apps.
  */
 export async function applyDeclarations(services: Services, declared: DeclaredTenant[]): Promise<DeclarationReport[]> {
@@ -50,6 +50,10 @@ export async function applyDeclarations(services: Services, declared: DeclaredTe
     for (const connection of decl.samlConnections) {
       const change = await services.saml.upsertDeclared(store, connection, CONFIG_ACTOR);
       if (change !== 'unchanged') report.changes.push(`saml connection ${connection.id} ${change}`);
+    }
+    for (const connection of decl.ldap) {
+      const change = await services.ldap.applyDeclared(store, connection, CONFIG_ACTOR);
+      if (change !== 'unchanged') report.changes.push(`ldap ${connection.id} ${change}`);
     }
     reports.push(report);
   }

@@ -4,6 +4,7 @@ import { tenantSettingsSchema } from '../tenants/tenant-settings.js';
 import { clientInputSchema } from '../clients/client-schema.js';
 import { resourceServerInputSchema } from '../tokens/resource-server-schema.js';
 import { samlConnectionInputSchema } from '../connectors/saml/saml-connection-schema.js';
+import { ldapConnectionInputSchema } from '../connectors/ldap/ldap-settings.js';
 
 /**
  * The whole configuration, one strict schema per section: an unknown key is an error (a typo
@@ -108,6 +109,8 @@ export const declaredTenantSchema = z.strictObject({
   resources: z.array(resourceServerInputSchema).default([]),
   /** SAML partner identity providers (connectors/saml/saml-connection-schema.ts). */
   samlConnections: z.array(samlConnectionInputSchema).default([]),
+  /** LDAP / Active Directory connections (connectors/ldap/ldap-settings.ts); bindPassword from ${VAR}. */
+  ldap: z.array(ldapConnectionInputSchema).default([]),
 });
 
 export const configSchema = z.strictObject({

@@ -182,6 +182,22 @@ export interface SamlConnectionsTable {
   updated_at: number;
 }
 
+export interface LdapConnectionsTable {
+  tenant_id: string;
+  /** The connection id (a slug); users and groups it brings in have source `ldap:<id>`. */
+  id: string;
+  display_name: string;
+  /** Where the connection comes in the sign-in order (after local accounts), lowest first. */
+  position: number;
+  enabled: number;
+  /** The validated connection settings (connectors/ldap/ldap-settings.ts) as JSON, no secret. */
+  settings: string;
+  /** The service account's password, sealed with SecretBox (tenant- and connection-bound). */
+  bind_password_sealed: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /**
  * Short-lived SAML protocol state: AuthnRequests and LogoutRequests we sent and have not seen
  * answered, and validated sign-ins waiting for the browser's same-site hop. Single use
@@ -239,6 +255,7 @@ export interface Database {
   saml_messages: SamlMessagesTable;
   saml_assertion_ids: SamlAssertionIdsTable;
   saml_sessions: SamlSessionsTable;
+  ldap_connections: LdapConnectionsTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -258,4 +275,5 @@ export const TENANT_TABLES = [
   'saml_messages',
   'saml_assertion_ids',
   'saml_sessions',
+  'ldap_connections',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -12,6 +12,7 @@ import { AuditRepository } from './repositories/audit-repository.js';
 import { ThrottleRepository } from './repositories/throttle-repository.js';
 import { MfaRepository } from './repositories/mfa-repository.js';
 import { SamlRepositories } from './repositories/saml-repositories.js';
+import { LdapConnectionRepository } from './repositories/ldap-connection-repository.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -29,6 +30,7 @@ export class TenantStore {
   readonly throttle: ThrottleRepository;
   readonly mfa: MfaRepository;
   readonly saml: SamlRepositories;
+  readonly ldapConnections: LdapConnectionRepository;
 
   constructor(
     readonly tenantId: string,
@@ -45,6 +47,7 @@ export class TenantStore {
     this.throttle = new ThrottleRepository(db, tenantId);
     this.mfa = new MfaRepository(db, tenantId, clock);
     this.saml = new SamlRepositories(db, tenantId, clock);
+    this.ldapConnections = new LdapConnectionRepository(db, tenantId, clock);
   }
 
   /** This tenant's own row (status, settings, revision). */
