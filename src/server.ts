@@ -27,6 +27,7 @@ import { SamlConnectorSource } from './connectors/saml/saml-connector-source.js'
 import { samlRouterFor } from './connectors/saml/saml-routes.js';
 import type { OnSamlSignedIn, SamlSessionTerminator } from './connectors/saml/saml-seams.js';
 import { partnerSignInSeams } from './interaction/partner-sign-in.js';
+import { PartnerLogout } from './interaction/partner-logout.js';
 
 /** What later capabilities (directories, partners, two-factor) add to the server. */
 export interface ServerExtensions {
@@ -74,7 +75,8 @@ export async function startServer(
   const declared = await applyDeclarations(services, config.tenants);
   for (const r of declared) if (r.created || r.changes.length) logger.info({ declared: r }, 'applied declared tenant');
   const demo = await ensureDemoTenant(services);
-  const hooks = options.hooks ?? interactiveProviderHooks(baseHooks(services), logger);
+  const partnerLogout = new PartnerLogout(services);
+  const hooks = options.hooks ?? interactiveProviderHooks(baseHooks(services), logger, partnerLogout);
   const pool = new TenantPool({ store, config, keys: services.keys, box: services.box, clock: services.clock, logger, hooks });
   const registry = new ConnectorRegistry([
     localConnectorSource,
@@ -96,6 +98,7 @@ export async function startServer(
       createAccountRouter(services, pool),
       createAccountMfaRouter(services, pool),
       samlRouterFor(services, extensions.samlSeams ?? partnerSignInSeams(services, pool, flow)),
+      partnerLogout.router(),
       ...(extensions.routers?.({ flow, pool, registry }) ?? []),
     ],
     publicUrl: config.server.publicUrl,

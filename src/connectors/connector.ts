@@ -90,6 +90,11 @@ export interface RedirectConnector {
   /** Email domains claimed by this connection: `someone@<domain>` goes straight to it. */
   readonly domains: string[];
   /**
+   * URLs the connector sends browsers to. The sign-in pages' CSP `form-action` must allow their
+   * origins: browsers apply it to the redirect that follows a form post (identifier page -> partner).
+   */
+  readonly browserTargets: string[];
+  /**
    * Starts the sign-in at the partner for a pending interaction; the connector's own callback
    * route later completes it with `completeExternalSignIn` (interaction/external-sign-in.ts).
    */

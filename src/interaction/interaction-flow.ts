@@ -77,7 +77,8 @@ export class InteractionFlow {
     const state = await states.load(details.uid);
     const client = await runtime.provider.Client.find(details.params.client_id as string);
     const pc = pageContextFor(runtime.tenant, details.params.ui_locales as string | undefined);
-    ctx.set('Content-Security-Policy', interactionPageCsp(details.params.redirect_uri as string | undefined));
+    const partners = (await this.deps.registry.redirectConnectors(runtime.tenant, runtime.store)).flatMap((c) => c.browserTargets);
+    ctx.set('Content-Security-Policy', interactionPageCsp(details.params.redirect_uri as string | undefined, { formTargets: partners }));
     ctx.set('Cache-Control', 'no-store');
     return {
       runtime,

@@ -128,8 +128,11 @@ export function renderSelectAccountPage(pc: PageContext, input: { action: string
   );
 }
 
-/** The logout confirmation: `providerForm` is oidc-provider's own form (with its xsrf field). */
-export function renderLogoutPage(pc: PageContext, input: { providerForm: string; clientName?: string | undefined }): string {
+/**
+ * The logout confirmation: `providerForm` is oidc-provider's own form (with its xsrf field).
+ * With `partnerAction`, "Sign out" first signs the person out at their SAML partner.
+ */
+export function renderLogoutPage(pc: PageContext, input: { providerForm: string; clientName?: string | undefined; partnerAction?: { action: string; token: string } | undefined }): string {
   const tenant = pc.branding.tenantName ?? '';
   return page(
     pc,
@@ -138,7 +141,11 @@ export function renderLogoutPage(pc: PageContext, input: { providerForm: string;
 <p>${input.clientName ? tr(pc, 'logout.question_app', { tenant, app: input.clientName }) : tr(pc, 'logout.question', { tenant })}</p>
 <div class="actions">
 <button type="submit" form="op.logoutForm" class="secondary">${tr(pc, 'logout.no')}</button>
-<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>${tr(pc, 'logout.yes')}</button>
+${
+  input.partnerAction
+    ? html`<form method="post" action="${input.partnerAction.action}"><input type="hidden" name="token" value="${input.partnerAction.token}"><button type="submit" autofocus>${tr(pc, 'logout.yes')}</button></form>`
+    : html`<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>${tr(pc, 'logout.yes')}</button>`
+}
 </div>`,
   );
 }

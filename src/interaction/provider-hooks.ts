@@ -8,6 +8,7 @@ import { renderErrorPage, renderLogoutPage, renderSignedOutPage } from './pages.
 import { loadGrant } from './consent-grants.js';
 import { ACR, STEP_UP_REASON } from './interaction-types.js';
 import { t } from '../http/pages/strings.js';
+import type { PartnerLogout } from './partner-logout.js';
 
 /** The request id our edge gave this request (the provider's own context does not know it). */
 function referenceOf(ctx: KoaContextWithOIDC): string {
@@ -19,7 +20,7 @@ function referenceOf(ctx: KoaContextWithOIDC): string {
  * The provider's pages (error, logout confirmation, signed out) in Gatehouse's look, the
  * first-party consent skip, and the interaction policy with `select_account`.
  */
-export function interactiveProviderHooks(base: ProviderHooks, logger: Logger): ProviderHooks {
+export function interactiveProviderHooks(base: ProviderHooks, logger: Logger, partnerLogout?: PartnerLogout): ProviderHooks {
   return {
     ...base,
     acrValues: [ACR.singleFactor, ACR.multiFactor],
@@ -55,7 +56,12 @@ export function interactiveProviderHooks(base: ProviderHooks, logger: Logger): P
     async logoutSource(tenant, ctx, form) {
       const pc = pageContextFor(tenant, ctx.oidc?.params?.ui_locales as string | undefined);
       ctx.type = 'html';
-      ctx.body = renderLogoutPage(pc, { providerForm: form, clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId });
+      const token = await partnerLogout?.prepare(tenant, ctx, form);
+      ctx.body = renderLogoutPage(pc, {
+        providerForm: form,
+        clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId,
+        partnerAction: token ? { action: `/t/${tenant.id}/logout/partner`, token } : undefined,
+      });
     },
     async postLogoutSuccessSource(tenant, ctx) {
       const pc = pageContextFor(tenant);

@@ -25,7 +25,6 @@ export function clientMetadata(client: ClientRecord, defaultSigningAlg: string):
     scope: [...scopes].join(' '),
     ...(s.jwks ? { jwks: s.jwks as AdapterPayload['jwks'] } : {}),
     ...(s.jwksUri ? { jwks_uri: s.jwksUri } : {}),
-    ...(s.initiateLoginUri ? { initiate_login_uri: s.initiateLoginUri } : {}),
     id_token_signed_response_alg: defaultSigningAlg as AdapterPayload['id_token_signed_response_alg'],
     ...(client.type === 'public' ? { application_type: 'web' } : {}),
   };

@@ -23,6 +23,7 @@ export class SamlRedirectConnector implements RedirectConnector {
   readonly id: string;
   readonly displayName: string;
   readonly domains: string[];
+  readonly browserTargets: string[];
 
   constructor(
     private readonly connection: SamlConnectionRecord,
@@ -35,6 +36,7 @@ export class SamlRedirectConnector implements RedirectConnector {
     this.id = connection.id;
     this.displayName = connection.displayName;
     this.domains = connection.settings.domains;
+    this.browserTargets = connection.idp.sso.map((e) => e.url);
   }
 
   async begin(request: { interactionUid: string; loginHint?: string | undefined }, context: ConnectorContext): Promise<RedirectInstruction> {
