@@ -2,6 +2,7 @@ import { randomId } from '../crypto/secrets.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import type { UserRecord } from '../store/repositories/user-repository.js';
 import type { ExternalIdentity } from '../connectors/connector.js';
+import { directoryTransaction, type DirectoryWriter } from './directory-writer.js';
 
 export interface LinkResult {
   user: UserRecord;
@@ -13,10 +14,13 @@ export interface LinkResult {
  * directory, linked by the source's immutable id, so a renamed account keeps its subject, its
  * sessions and its consents. Profile attributes are refreshed from the source on every sign-in;
  * the user's memberships in groups of that source become exactly the groups the source reported
- * (groups identified by their external id, never by their name). Runs in one transaction.
+ * (groups identified by their external id, never by their name). Runs in one directory
+ * transaction: what changed is recorded in the change feed (via `sign-in`); a sign-in that
+ * brings nothing new records nothing.
  */
 export async function linkExternalIdentity(store: TenantStore, identity: ExternalIdentity): Promise<LinkResult> {
-  return store.transaction(async (trx) => {
+  return directoryTransaction(store, { actor: { type: 'system', id: identity.source }, via: 'sign-in' }, async (dir) => {
+    const trx = dir.store;
     const profile = {
       username: identity.username,
       email: identity.email,
@@ -30,9 +34,9 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
     let created = false;
     if (user) {
       const attributes = { ...user.attributes, ...identity.attributes, roles: identity.roles };
-      user = (await trx.users.update(user.id, { ...profile, attributes }))!;
+      user = (await dir.updateUser(user.id, { ...profile, attributes }))!;
     } else {
-      user = await trx.users.insert({
+      user = await dir.createUser({
         id: randomId(),
         ...profile,
         address: undefined,
@@ -44,27 +48,28 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
       });
       created = true;
     }
-    await syncSourceGroups(trx, user.id, identity);
+    await syncSourceGroups(dir, user.id, identity);
     return { user, created };
   });
 }
 
-async function syncSourceGroups(store: TenantStore, userId: string, identity: ExternalIdentity): Promise<void> {
+async function syncSourceGroups(dir: DirectoryWriter, userId: string, identity: ExternalIdentity): Promise<void> {
+  const store = dir.store;
   const wanted = new Set<string>();
   for (const g of identity.groups) {
     let group = await store.groups.findByExternalId(identity.source, g.externalId);
     if (!group) {
-      group = await store.groups.insert({ id: randomId(), name: g.name, displayName: g.displayName, source: identity.source, externalId: g.externalId });
+      group = await dir.createGroup({ id: randomId(), name: g.name, displayName: g.displayName, source: identity.source, externalId: g.externalId });
     } else if (group.name !== g.name || group.displayName !== g.displayName) {
-      await store.groups.update(group.id, { name: g.name, displayName: g.displayName });
+      await dir.updateGroup(group.id, { name: g.name, displayName: g.displayName });
     }
     wanted.add(group.id);
-    await store.groups.addMember(group.id, 'user', userId);
+    await dir.addMember(group.id, 'user', userId);
   }
   // Leave memberships in other sources' groups (local groups an admin added) untouched.
   for (const groupId of await store.groups.directParents('user', [userId])) {
     if (wanted.has(groupId)) continue;
     const group = await store.groups.get(groupId);
-    if (group?.source === identity.source) await store.groups.removeMember(groupId, 'user', userId);
+    if (group?.source === identity.source) await dir.removeMember(groupId, 'user', userId);
   }
 }

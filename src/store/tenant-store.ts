@@ -10,6 +10,8 @@ import { GroupRepository } from './repositories/group-repository.js';
 import { OidcPayloadRepository } from './repositories/oidc-payload-repository.js';
 import { AuditRepository } from './repositories/audit-repository.js';
 import { ThrottleRepository } from './repositories/throttle-repository.js';
+import { DirectoryChangeRepository } from './repositories/directory-change-repository.js';
+import { WebhookRepository } from './repositories/webhook-repository.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -25,6 +27,8 @@ export class TenantStore {
   readonly oidc: OidcPayloadRepository;
   readonly audit: AuditRepository;
   readonly throttle: ThrottleRepository;
+  readonly directoryChanges: DirectoryChangeRepository;
+  readonly webhooks: WebhookRepository;
 
   constructor(
     readonly tenantId: string,
@@ -39,6 +43,8 @@ export class TenantStore {
     this.oidc = new OidcPayloadRepository(db, tenantId, clock);
     this.audit = new AuditRepository(db, tenantId);
     this.throttle = new ThrottleRepository(db, tenantId);
+    this.directoryChanges = new DirectoryChangeRepository(db, tenantId, clock);
+    this.webhooks = new WebhookRepository(db, tenantId, clock);
   }
 
   /** This tenant's own row (status, settings, revision). */
@@ -57,6 +63,11 @@ export class TenantStore {
       .set((eb) => ({ revision: eb('revision', '+', 1), updated_at: this.clock.now() }))
       .where('id', '=', this.tenantId)
       .execute();
+  }
+
+  /** Whether this handle is inside a transaction (directory writers must be). */
+  get inTransaction(): boolean {
+    return this.db.isTransaction;
   }
 
   /** Runs `work` in one transaction: all of its writes happen, or none. */

@@ -1,6 +1,7 @@
 import type { GatehouseMigration } from './migration.js';
 import { foundation } from './0001-foundation.js';
 import { signInThrottle } from './0002-sign-in-throttle.js';
+import { directoryChangesAndScim } from './0007-directory-changes-and-scim.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
-export const MIGRATIONS: GatehouseMigration[] = [foundation, signInThrottle];
+export const MIGRATIONS: GatehouseMigration[] = [foundation, signInThrottle, directoryChangesAndScim];
