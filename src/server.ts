@@ -20,6 +20,9 @@ import { createInteractionRouter } from './interaction/interaction-routes.js';
 import { interactiveProviderHooks } from './interaction/provider-hooks.js';
 import { createAccountRouter } from './account/account-routes.js';
 import { tenantPagesRouter } from './http/tenant-pages.js';
+import { createScimRouter } from './scim/scim-router.js';
+import { createChangeFeedRouter } from './directory/change-feed-router.js';
+import { WebhookDispatcher } from './directory/webhooks/webhook-dispatcher.js';
 
 /** What later capabilities (directories, partners, two-factor) add to the server. */
 export interface ServerExtensions {
@@ -38,6 +41,8 @@ export interface RunningServer {
   registry: ConnectorRegistry;
   flow: InteractionFlow;
   demo: DemoInfo | undefined;
+  /** The webhook dispatcher of this process (started when `webhooks.dispatcherEnabled`). */
+  dispatcher: WebhookDispatcher;
   /** Stop accepting, let in-flight requests finish (up to the grace period), stop timers. */
   close(): Promise<void>;
 }
@@ -78,6 +83,8 @@ export async function startServer(
       tenantPagesRouter(),
       createInteractionRouter({ services, registry, signIn, flow }),
       createAccountRouter(services, pool),
+      createScimRouter(services),
+      createChangeFeedRouter(services),
       ...(extensions.routers?.({ flow, pool, registry }) ?? []),
     ],
     publicUrl: config.server.publicUrl,
@@ -93,6 +100,14 @@ export async function startServer(
   });
   const port = (server.address() as AddressInfo).port;
   const maintenance = startMaintenance(services);
+  const dispatcher = new WebhookDispatcher({
+    store,
+    webhooks: services.webhooks,
+    clock: services.clock,
+    logger: logger.child({ component: 'webhooks' }),
+    config: config.webhooks,
+  });
+  if (config.webhooks.dispatcherEnabled) dispatcher.start();
   logger.info({ port, publicUrl: config.server.publicUrl, store: store.kind }, 'gatehouse listening');
   if (demo) (options.printBanner ?? ((t) => process.stdout.write(`${t}\n`)))(demoBanner(demo));
 
@@ -106,9 +121,11 @@ export async function startServer(
     registry,
     flow,
     demo,
+    dispatcher,
     close() {
       closing ??= (async () => {
         maintenance.stop();
+        await dispatcher.stop();
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());

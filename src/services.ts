@@ -11,6 +11,7 @@ import { TenantService } from './tenants/tenant-service.js';
 import { ClientService } from './clients/client-service.js';
 import { ResourceServerService } from './tokens/resource-server-service.js';
 import { UserService } from './users/user-service.js';
+import { WebhookService } from './directory/webhooks/webhook-service.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -28,6 +29,8 @@ export interface Services {
   clients: ClientService;
   resources: ResourceServerService;
   users: UserService;
+  /** Webhook subscriptions to directory changes (the dispatcher runs in the server). */
+  webhooks: WebhookService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -59,6 +62,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     clients: new ClientService(audit),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),
+    webhooks: new WebhookService({ box, clock, audit, allowInsecureHttpUrls: config.webhooks.allowInsecureHttpUrls }),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

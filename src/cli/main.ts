@@ -10,6 +10,7 @@ import { registerResourceCommands } from './commands/resource-commands.js';
 import { registerKeysCommands } from './commands/keys-commands.js';
 import { registerUserCommands } from './commands/user-commands.js';
 import { registerAuditCommands } from './commands/audit-commands.js';
+import { registerWebhookCommands } from './commands/webhook-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -94,6 +95,7 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerUserCommands(program);
   registerAuditCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 

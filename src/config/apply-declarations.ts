@@ -11,7 +11,7 @@ export interface DeclarationReport {
 const CONFIG_ACTOR: Actor = { type: 'system', id: 'config' };
 
 /**
- * Applies the tenants, apps and APIs declared in configuration, idempotently: what exists and
+ * Applies the tenants, apps, APIs and webhooks declared in configuration, idempotently: what exists and
  * matches is left alone (no revision bump, no audit noise), what differs is updated, what is
  * missing is created. Nothing is deleted: removing a declaration leaves the object in place,
  * so that a config mistake cannot wipe a tenant's apps.
@@ -45,6 +45,10 @@ export async function applyDeclarations(services: Services, declared: DeclaredTe
         await services.clients.create(store, client, CONFIG_ACTOR, undefined, { declared: true });
         report.changes.push(`client ${client.clientId} created`);
       }
+    }
+    for (const hook of decl.webhooks) {
+      const change = await services.webhooks.applyDeclared(store, hook, CONFIG_ACTOR);
+      if (change !== 'unchanged') report.changes.push(`webhook ${hook.id} ${change}`);
     }
     reports.push(report);
   }

@@ -2,7 +2,8 @@ import type { Services } from '../services.js';
 
 /**
  * Background upkeep on a timer: expired sessions, codes, tokens and interactions are deleted,
- * and signing keys whose tokens have all expired leave the store. Every server process runs it;
+ * signing keys whose tokens have all expired leave the store, and directory changes and webhook
+ * deliveries older than their retention periods are removed. Every server process runs it;
  * the deletes are idempotent, so several processes doing it at once is harmless.
  */
 export function startMaintenance(services: Services): { stop(): void; runOnce(): Promise<void> } {
@@ -13,7 +14,12 @@ export function startMaintenance(services: Services): { stop(): void; runOnce():
     if (running) return;
     running = true;
     try {
-      const purged = await services.store.purgeExpired();
+      const day = 86_400_000;
+      const now = services.clock.now();
+      const purged = await services.store.purgeExpired({
+        directoryChangesBefore: now - services.config.directory.changeRetentionDays * day,
+        webhookDeliveriesBefore: now - services.config.webhooks.deliveryRetentionDays * day,
+      });
       if (purged) log.info({ purged }, 'purged expired rows');
     } catch (error) {
       log.warn({ err: error }, 'purge failed; will retry');

@@ -31,6 +31,19 @@ export const throttleSchema = z.strictObject({
 });
 export type ThrottleSettings = z.infer<typeof throttleSchema>;
 
+/** SCIM attributes a tenant may open to SCIM writes on users that SCIM does not own. */
+export const SCIM_WRITABLE_ATTRIBUTES = ['userName', 'name', 'displayName', 'emails', 'phoneNumbers', 'active'] as const;
+
+/**
+ * SCIM (scim/). Users provisioned through SCIM (source `scim`) are SCIM's to change; users that
+ * a directory connection brings (`ldap:*`, `saml:*`) and local users belong to their source, and
+ * SCIM may change only the attributes listed here on them (none by default). `externalId`, the
+ * SCIM client's own identifier, is always writable.
+ */
+export const scimSettingsSchema = z.strictObject({
+  writableAttributesOfSyncedUsers: z.array(z.enum(SCIM_WRITABLE_ATTRIBUTES)).default([]),
+});
+
 export const tenantSettingsSchema = z.strictObject({
   branding: brandingSchema.default({}),
   signIn: z
@@ -38,6 +51,7 @@ export const tenantSettingsSchema = z.strictObject({
       throttle: throttleSchema.default(throttleSchema.parse({})),
     })
     .default({ throttle: throttleSchema.parse({}) }),
+  scim: scimSettingsSchema.default({ writableAttributesOfSyncedUsers: [] }),
 });
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;

@@ -51,6 +51,11 @@ export class GroupRepository {
     return row && fromRow(row);
   }
 
+  async getMany(ids: string[]): Promise<GroupRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.base().where('id', 'in', ids).execute()).map(fromRow);
+  }
+
   /** Local groups are unique by name; groups of a directory are unique by their external id. */
   async findByName(name: string, source = 'local'): Promise<GroupRecord | undefined> {
     const row = await this.base().where('source', '=', source).where('name', '=', name).executeTakeFirst();

@@ -96,6 +96,11 @@ export class UserRepository {
     return row && fromRow(row);
   }
 
+  async getMany(ids: string[]): Promise<UserRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.base().where('id', 'in', ids).execute()).map(fromRow);
+  }
+
   /**
    * Usernames are matched case-insensitively (stored lowercased) and are unique per source: a
    * local "alice" and the "alice" of a directory connection are different people until linked.
