@@ -65,11 +65,6 @@ export class TenantStore {
       .execute();
   }
 
-  /** Whether this handle is inside a transaction (directory writers must be). */
-  get inTransaction(): boolean {
-    return this.db.isTransaction;
-  }
-
   /** Runs `work` in one transaction: all of its writes happen, or none. */
   async transaction<T>(work: (store: TenantStore) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);

@@ -195,7 +195,9 @@ directoryContract('SQLite', (clock) => {
   sqlite = openStore({ url: `sqlite:${path.join(sqliteDir, 'test.db')}`, clock });
   return sqlite;
 });
-afterAll(() => sqliteDir && rmSync(sqliteDir, { recursive: true, force: true }));
+afterAll(() => {
+  if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+});
 
 const pgAvailable = await postgresAvailable();
 let database: TestDatabase | undefined;
