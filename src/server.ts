@@ -28,6 +28,9 @@ import { samlRouterFor } from './connectors/saml/saml-routes.js';
 import type { OnSamlSignedIn, SamlSessionTerminator } from './connectors/saml/saml-seams.js';
 import { partnerSignInSeams } from './interaction/partner-sign-in.js';
 import { PartnerLogout } from './interaction/partner-logout.js';
+import { createScimRouter } from './scim/scim-router.js';
+import { createChangeFeedRouter } from './directory/change-feed-router.js';
+import { WebhookDispatcher } from './directory/webhooks/webhook-dispatcher.js';
 
 /** What later capabilities (directories, partners, two-factor) add to the server. */
 export interface ServerExtensions {
@@ -48,6 +51,8 @@ export interface RunningServer {
   registry: ConnectorRegistry;
   flow: InteractionFlow;
   demo: DemoInfo | undefined;
+  /** The webhook dispatcher of this process (started when `webhooks.dispatcherEnabled`). */
+  dispatcher: WebhookDispatcher;
   /** Stop accepting, let in-flight requests finish (up to the grace period), stop timers. */
   close(): Promise<void>;
 }
@@ -99,6 +104,8 @@ export async function startServer(
       createAccountMfaRouter(services, pool),
       samlRouterFor(services, extensions.samlSeams ?? partnerSignInSeams(services, pool, flow)),
       partnerLogout.router(),
+      createScimRouter(services),
+      createChangeFeedRouter(services),
       ...(extensions.routers?.({ flow, pool, registry }) ?? []),
     ],
     publicUrl: config.server.publicUrl,
@@ -114,6 +121,14 @@ export async function startServer(
   });
   const port = (server.address() as AddressInfo).port;
   const maintenance = startMaintenance(services);
+  const dispatcher = new WebhookDispatcher({
+    store,
+    webhooks: services.webhooks,
+    clock: services.clock,
+    logger: logger.child({ component: 'webhooks' }),
+    config: config.webhooks,
+  });
+  if (config.webhooks.dispatcherEnabled) dispatcher.start();
   logger.info({ port, publicUrl: config.server.publicUrl, store: store.kind }, 'gatehouse listening');
   if (demo) (options.printBanner ?? ((t) => process.stdout.write(`${t}\n`)))(demoBanner(demo));
 
@@ -127,9 +142,11 @@ export async function startServer(
     registry,
     flow,
     demo,
+    dispatcher,
     close() {
       closing ??= (async () => {
         maintenance.stop();
+        await dispatcher.stop();
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());

@@ -19,6 +19,7 @@ import { SamlLogoutService } from './connectors/saml/saml-logout-service.js';
 import type { MetadataFetcher } from './connectors/saml/saml-metadata-fetcher.js';
 import { LdapConnectionService } from './connectors/ldap/ldap-connection-service.js';
 import { LdapConnectorSource } from './connectors/ldap/ldap-connector-source.js';
+import { WebhookService } from './directory/webhooks/webhook-service.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -48,6 +49,8 @@ export interface Services {
   ldap: LdapConnectionService;
   /** The tenants' LDAP connections as password connectors (pools cached per tenant revision). */
   ldapConnectors: LdapConnectorSource;
+  /** Webhook subscriptions to directory changes (the dispatcher runs in the server). */
+  webhooks: WebhookService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -92,6 +95,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     samlLogout: new SamlLogoutService({ store, saml, clock, audit, publicUrl }),
     ldap,
     ldapConnectors,
+    webhooks: new WebhookService({ box, clock, audit, allowInsecureHttpUrls: config.webhooks.allowInsecureHttpUrls }),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

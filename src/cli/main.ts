@@ -13,6 +13,7 @@ import { registerAuditCommands } from './commands/audit-commands.js';
 import { registerMfaCommands } from './commands/mfa-commands.js';
 import { registerSamlCommands } from './commands/saml-commands.js';
 import { registerLdapCommands } from './commands/ldap-commands.js';
+import { registerWebhookCommands } from './commands/webhook-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -100,6 +101,7 @@ export function buildProgram(): Command {
   registerMfaCommands(program);
   registerSamlCommands(program);
   registerLdapCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 

@@ -11,9 +11,10 @@ export interface DeclarationReport {
 const CONFIG_ACTOR: Actor = { type: 'system', id: 'config' };
 
 /**
- * Applies the tenants, apps, APIs and LDAP connections declared in configuration, idempotently:
- * what exists and matches is left alone (no revision bump, no audit noise), what differs is
- * updated, what is missing is created. Nothing is deleted: removing a declaration leaves the object in place,
+ * Applies the tenants, apps, APIs, LDAP and SAML connections and webhooks declared in
+ * configuration, idempotently: what exists and matches is left alone (no revision bump, no audit
+ * noise), what differs is updated, what is missing is created. Nothing is deleted: removing a
+ * declaration leaves the object in place,
  * so that a config mistake cannot wipe a tenant's apps.
  */
 export async function applyDeclarations(services: Services, declared: DeclaredTenant[]): Promise<DeclarationReport[]> {
@@ -54,6 +55,10 @@ export async function applyDeclarations(services: Services, declared: DeclaredTe
     for (const connection of decl.ldap) {
       const change = await services.ldap.applyDeclared(store, connection, CONFIG_ACTOR);
       if (change !== 'unchanged') report.changes.push(`ldap ${connection.id} ${change}`);
+    }
+    for (const hook of decl.webhooks) {
+      const change = await services.webhooks.applyDeclared(store, hook, CONFIG_ACTOR);
+      if (change !== 'unchanged') report.changes.push(`webhook ${hook.id} ${change}`);
     }
     reports.push(report);
   }

@@ -5,6 +5,7 @@ import { clientInputSchema } from '../clients/client-schema.js';
 import { resourceServerInputSchema } from '../tokens/resource-server-schema.js';
 import { samlConnectionInputSchema } from '../connectors/saml/saml-connection-schema.js';
 import { ldapConnectionInputSchema } from '../connectors/ldap/ldap-settings.js';
+import { webhookInputSchema } from '../directory/webhooks/webhook-service.js';
 
 /**
  * The whole configuration, one strict schema per section: an unknown key is an error (a typo
@@ -93,6 +94,40 @@ export const maintenanceSchema = z.strictObject({
   purgeIntervalSeconds: seconds(0, 86400).default(60),
 });
 
+export const directorySchema = z.strictObject({
+  /**
+   * How long the directory change feed keeps changes. A consumer further behind than this gets
+   * `directory.cursor_expired` and reads the directory again (SCIM) before following the feed.
+   */
+  changeRetentionDays: z.number().int().min(1).max(3650).default(30),
+});
+
+export const webhooksSchema = z.strictObject({
+  /** Run the background dispatcher in this process (every process may: deliveries are leased). */
+  dispatcherEnabled: z.boolean().default(true),
+  /** How often the dispatcher looks for new changes and due retries. */
+  pollIntervalMs: z.number().int().min(50).max(60000).default(1000),
+  /** Deliveries attempted per tenant per round, and how many at once. */
+  batchSize: z.number().int().min(1).max(1000).default(50),
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** One attempt's time limit; a receiver slower than this counts as failed. */
+  requestTimeoutMs: z.number().int().min(100).max(60000).default(10000),
+  /** How long a dispatcher holds a delivery it attempts; longer than the request time limit. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Attempts before a delivery is given up (then `failed` in the delivery log). */
+  maxAttempts: z.number().int().min(1).max(100).default(12),
+  /** Retry delays double from the base up to the cap (with jitter): 10 s, 20 s, ... 1 h. */
+  retryBaseSeconds: z.number().int().min(1).max(3600).default(10),
+  retryMaxSeconds: z.number().int().min(1).max(86400).default(3600),
+  /** Delivered and given-up deliveries are kept this long in the delivery log. */
+  deliveryRetentionDays: z.number().int().min(1).max(365).default(14),
+  /**
+   * Allow `http://` webhook URLs. Off by default: deliveries carry directory data and must be
+   * encrypted in transit. Meant for development and tests only.
+   */
+  allowInsecureHttpUrls: z.boolean().default(false),
+});
+
 export const demoSchema = z.strictObject({
   /** Create a `demo` tenant with a demo client when the database has no tenant yet. */
   enabled: z.boolean().default(true),
@@ -111,6 +146,8 @@ export const declaredTenantSchema = z.strictObject({
   samlConnections: z.array(samlConnectionInputSchema).default([]),
   /** LDAP / Active Directory connections (connectors/ldap/ldap-settings.ts); bindPassword from ${VAR}. */
   ldap: z.array(ldapConnectionInputSchema).default([]),
+  /** Webhook subscriptions; `id` and `secret` (from the environment: `${VAR}`) are required here. */
+  webhooks: z.array(webhookInputSchema.extend({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), secret: z.string().min(24).max(256) })).default([]),
 });
 
 export const configSchema = z.strictObject({
@@ -121,6 +158,8 @@ export const configSchema = z.strictObject({
   tokens: tokensSchema.default(tokensSchema.parse({})),
   tenantPool: tenantPoolSchema.default(tenantPoolSchema.parse({})),
   maintenance: maintenanceSchema.default(maintenanceSchema.parse({})),
+  directory: directorySchema.default(directorySchema.parse({})),
+  webhooks: webhooksSchema.default(webhooksSchema.parse({})),
   demo: demoSchema.default(demoSchema.parse({})),
   tenants: z.array(declaredTenantSchema).default([]),
 });

@@ -3,6 +3,7 @@ import type { TenantStore } from '../store/tenant-store.js';
 import type { UserRecord } from '../store/repositories/user-repository.js';
 import type { ExternalIdentity } from '../connectors/connector.js';
 import { GatehouseError } from '../errors/gatehouse-error.js';
+import { directoryTransaction, type DirectoryWriter } from './directory-writer.js';
 
 export interface LinkResult {
   user: UserRecord;
@@ -28,10 +29,13 @@ export const EXTERNAL_LINKS_ATTRIBUTE = 'externalLinks';
  * directory, linked by the source's immutable id, so a renamed account keeps its subject, its
  * sessions and its consents. Profile attributes are refreshed from the source on every sign-in;
  * the user's memberships in groups of that source become exactly the groups the source reported
- * (groups identified by their external id, never by their name). Runs in one transaction.
+ * (groups identified by their external id, never by their name). Runs in one directory
+ * transaction: what changed is recorded in the change feed (via `sign-in`); a sign-in that brings
+ * nothing new records nothing.
  */
 export async function linkExternalIdentity(store: TenantStore, identity: ExternalIdentity, options: LinkOptions = {}): Promise<LinkResult> {
-  return store.transaction(async (trx) => {
+  return directoryTransaction(store, { actor: { type: 'system', id: identity.source }, via: 'sign-in' }, async (dir) => {
+    const trx = dir.store;
     const profile = {
       username: identity.username,
       email: identity.email,
@@ -46,18 +50,18 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
     const mode = options.provisioning?.mode ?? 'jit';
     if (user) {
       const attributes = { ...user.attributes, ...identity.attributes, roles: identity.roles };
-      user = (await trx.users.update(user.id, { ...profile, attributes }))!;
+      user = (await dir.updateUser(user.id, { ...profile, attributes }))!;
     } else if (mode !== 'jit' && (user = await linkCandidate(trx, identity, options.provisioning!.linkBy!))) {
       // A user of another source (a local account): its profile stays its own; only the link and
       // the memberships in this source's groups are kept up to date.
       const links = { ...((user.attributes[EXTERNAL_LINKS_ATTRIBUTE] as Record<string, string> | undefined) ?? {}), [identity.source]: identity.externalId };
-      user = (await trx.users.update(user.id, { attributes: { ...user.attributes, [EXTERNAL_LINKS_ATTRIBUTE]: links } }))!;
-      await syncSourceGroups(trx, user.id, identity);
+      user = (await dir.updateUser(user.id, { attributes: { ...user.attributes, [EXTERNAL_LINKS_ATTRIBUTE]: links } }))!;
+      await syncSourceGroups(dir, user.id, identity);
       return { user, created: false, linked: true };
     } else if (mode === 'link') {
       throw new GatehouseError('identity.link_not_found', `no user with this ${options.provisioning!.linkBy} to link the ${identity.source} sign-in to`, { status: 403 });
     } else {
-      user = await trx.users.insert({
+      user = await dir.createUser({
         id: randomId(),
         ...profile,
         address: undefined,
@@ -69,7 +73,7 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
       });
       created = true;
     }
-    await syncSourceGroups(trx, user.id, identity);
+    await syncSourceGroups(dir, user.id, identity);
     return { user, created };
   });
 }
@@ -92,22 +96,23 @@ async function linkCandidate(store: TenantStore, identity: ExternalIdentity, lin
   return candidate;
 }
 
-async function syncSourceGroups(store: TenantStore, userId: string, identity: ExternalIdentity): Promise<void> {
+async function syncSourceGroups(dir: DirectoryWriter, userId: string, identity: ExternalIdentity): Promise<void> {
+  const store = dir.store;
   const wanted = new Set<string>();
   for (const g of identity.groups) {
     let group = await store.groups.findByExternalId(identity.source, g.externalId);
     if (!group) {
-      group = await store.groups.insert({ id: randomId(), name: g.name, displayName: g.displayName, source: identity.source, externalId: g.externalId });
+      group = await dir.createGroup({ id: randomId(), name: g.name, displayName: g.displayName, source: identity.source, externalId: g.externalId });
     } else if (group.name !== g.name || group.displayName !== g.displayName) {
-      await store.groups.update(group.id, { name: g.name, displayName: g.displayName });
+      await dir.updateGroup(group.id, { name: g.name, displayName: g.displayName });
     }
     wanted.add(group.id);
-    await store.groups.addMember(group.id, 'user', userId);
+    await dir.addMember(group.id, 'user', userId);
   }
   // Leave memberships in other sources' groups (local groups an admin added) untouched.
   for (const groupId of await store.groups.directParents('user', [userId])) {
     if (wanted.has(groupId)) continue;
     const group = await store.groups.get(groupId);
-    if (group?.source === identity.source) await store.groups.removeMember(groupId, 'user', userId);
+    if (group?.source === identity.source) await dir.removeMember(groupId, 'user', userId);
   }
 }

@@ -70,6 +70,8 @@ export interface UsersTable {
   external_id: string | null;
   /** Further attributes as JSON (roles, custom claims). */
   attributes: string;
+  /** Incremented with every change to the user (SCIM meta.version and ETag). */
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -81,6 +83,8 @@ export interface GroupsTable {
   display_name: string | null;
   source: string;
   external_id: string | null;
+  /** Incremented with every change to the group, its direct members included. */
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -238,6 +242,86 @@ export interface SamlSessionsTable {
   expires_at: number;
 }
 
+/** The last directory change number handed out in a tenant (one row per tenant). */
+export interface DirectorySequencesTable {
+  tenant_id: string;
+  last_seq: number;
+}
+
+/** The directory change feed: one row per change, numbered without gaps per tenant. */
+export interface DirectoryChangesTable {
+  tenant_id: string;
+  seq: number;
+  occurred_at: number;
+  /** `user` or `group`. */
+  object_type: string;
+  object_id: string;
+  /** `created`, `updated`, `deleted`, `member_added`, `member_removed`. */
+  kind: string;
+  /** The object's version after the change. */
+  version: number;
+  actor_type: string;
+  actor_id: string | null;
+  /** What made the change: `scim`, `cli`, `sign-in`, `sync:<connection>`, `config`. */
+  via: string;
+  /** JSON array of the attributes an update changed. */
+  changed: string | null;
+  /** JSON: the object's state after the change (before it, for a deletion), or the member. */
+  data: string | null;
+}
+
+export interface WebhookSubscriptionsTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event filters (`user.created`, `group.*`, `*`). */
+  events: string;
+  /** The HMAC signing secret, sealed with SecretBox (tenant- and subscription-bound). */
+  secret_sealed: string;
+  enabled: number;
+  /** 1 when the subscription comes from the configuration file. */
+  declared: number;
+  /** Changes up to this sequence number have been turned into deliveries. */
+  enqueued_seq: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  subscription_id: string;
+  seq: number;
+  /** Deliveries with the same key (one directory object) go out one at a time, in seq order. */
+  ordering_key: string;
+  event_type: string;
+  /** The exact JSON body that is signed and sent on every attempt. */
+  payload: string;
+  /** `pending`, `delivered`, `failed` (gave up after the last attempt). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  /** The dispatcher that holds the delivery, until `lease_until`. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  tenant_id: string;
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   signing_keys: SigningKeysTable;
@@ -256,6 +340,11 @@ export interface Database {
   saml_assertion_ids: SamlAssertionIdsTable;
   saml_sessions: SamlSessionsTable;
   ldap_connections: LdapConnectionsTable;
+  directory_sequences: DirectorySequencesTable;
+  directory_changes: DirectoryChangesTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -276,4 +365,9 @@ export const TENANT_TABLES = [
   'saml_assertion_ids',
   'saml_sessions',
   'ldap_connections',
+  'directory_sequences',
+  'directory_changes',
+  'webhook_subscriptions',
+  'webhook_deliveries',
+  'webhook_attempts',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type ExpressionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from './database.js';
 import { TenantStore } from './tenant-store.js';
@@ -41,14 +41,27 @@ export interface Store {
    * JWKS (every token they signed has expired), and expired SAML state (requests, the replay
    * cache, partner sessions); returns the number of rows removed.
    */
-  purgeExpired(): Promise<number>;
+  purgeExpired(options?: PurgeOptions): Promise<number>;
+  /**
+   * Tenants whose webhook dispatch has work: enabled subscriptions behind the tenant's change
+   * feed, or pending deliveries due at `now` and not leased (the only cross-tenant read of it).
+   */
+  tenantsWithWebhookWork(now: number): Promise<string[]>;
   /** SAML connections, in every tenant, whose metadata URL is due to be fetched again. */
   samlConnectionsDueForMetadataRefresh(limit: number): Promise<Array<{ tenantId: string; connectionId: string }>>;
+
   migrate(): Promise<MigrationReport>;
   migrationStatus(): Promise<MigrationReport>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface PurgeOptions {
+  /** Directory changes that occurred before this time are removed (the feed's retention). */
+  directoryChangesBefore?: number;
+  /** Delivered or given-up webhook deliveries completed before this time are removed, with their attempts. */
+  webhookDeliveriesBefore?: number;
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -107,7 +120,27 @@ export abstract class KyselyStore implements Store {
     }
   }
 
-  async purgeExpired(): Promise<number> {
+  async tenantsWithWebhookWork(now: number): Promise<string[]> {
+    const behind = await this.systemDb
+      .selectFrom('webhook_subscriptions as s')
+      .innerJoin('directory_sequences as q', 'q.tenant_id', 's.tenant_id')
+      .select('s.tenant_id')
+      .where('s.enabled', '=', 1)
+      .whereRef('s.enqueued_seq', '<', 'q.last_seq')
+      .distinct()
+      .execute();
+    const due = await this.systemDb
+      .selectFrom('webhook_deliveries')
+      .select('tenant_id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .distinct()
+      .execute();
+    return [...new Set([...behind, ...due].map((r) => r.tenant_id))].sort();
+  }
+
+  async purgeExpired(options: PurgeOptions = {}): Promise<number> {
     const now = this.clock.now();
     const payloads = await this.systemDb
       .deleteFrom('oidc_payloads')
@@ -125,7 +158,30 @@ export abstract class KyselyStore implements Store {
       const result = await this.systemDb.deleteFrom(table).where('expires_at', '<', now).executeTakeFirst();
       expiring += Number(result.numDeletedRows);
     }
-    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows) + expiring;
+    let directory = 0;
+    if (options.directoryChangesBefore !== undefined) {
+      const changes = await this.systemDb.deleteFrom('directory_changes').where('occurred_at', '<', options.directoryChangesBefore).executeTakeFirst();
+      directory += Number(changes.numDeletedRows);
+    }
+    if (options.webhookDeliveriesBefore !== undefined) {
+      const before = options.webhookDeliveriesBefore;
+      const old = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) => eb.and([eb('status', '<>', 'pending'), eb('completed_at', '<', before)]);
+      const attempts = await this.systemDb
+        .deleteFrom('webhook_attempts')
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('webhook_deliveries')
+              .select('webhook_deliveries.id')
+              .whereRef('webhook_deliveries.tenant_id', '=', 'webhook_attempts.tenant_id')
+              .whereRef('webhook_deliveries.id', '=', 'webhook_attempts.delivery_id')
+              .where(old),
+          ),
+        )
+        .executeTakeFirst();
+      const deliveries = await this.systemDb.deleteFrom('webhook_deliveries').where(old).executeTakeFirst();
+      directory += Number(attempts.numDeletedRows) + Number(deliveries.numDeletedRows);
+    }
+    return Number(payloads.numDeletedRows) + Number(keys.numDeletedRows) + expiring + directory;
   }
 
   async samlConnectionsDueForMetadataRefresh(limit: number): Promise<Array<{ tenantId: string; connectionId: string }>> {

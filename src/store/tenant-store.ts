@@ -13,6 +13,8 @@ import { ThrottleRepository } from './repositories/throttle-repository.js';
 import { MfaRepository } from './repositories/mfa-repository.js';
 import { SamlRepositories } from './repositories/saml-repositories.js';
 import { LdapConnectionRepository } from './repositories/ldap-connection-repository.js';
+import { DirectoryChangeRepository } from './repositories/directory-change-repository.js';
+import { WebhookRepository } from './repositories/webhook-repository.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -31,6 +33,8 @@ export class TenantStore {
   readonly mfa: MfaRepository;
   readonly saml: SamlRepositories;
   readonly ldapConnections: LdapConnectionRepository;
+  readonly directoryChanges: DirectoryChangeRepository;
+  readonly webhooks: WebhookRepository;
 
   constructor(
     readonly tenantId: string,
@@ -48,6 +52,8 @@ export class TenantStore {
     this.mfa = new MfaRepository(db, tenantId, clock);
     this.saml = new SamlRepositories(db, tenantId, clock);
     this.ldapConnections = new LdapConnectionRepository(db, tenantId, clock);
+    this.directoryChanges = new DirectoryChangeRepository(db, tenantId, clock);
+    this.webhooks = new WebhookRepository(db, tenantId, clock);
   }
 
   /** This tenant's own row (status, settings, revision). */

@@ -44,6 +44,18 @@ export const mfaPolicySchema = z
   })
   .refine((m) => m.policy !== 'groups' || m.groups.length > 0, { message: 'the "groups" policy needs at least one group', path: ['groups'] });
 export type MfaPolicy = z.infer<typeof mfaPolicySchema>;
+/** SCIM attributes a tenant may open to SCIM writes on users that SCIM does not own. */
+export const SCIM_WRITABLE_ATTRIBUTES = ['userName', 'name', 'displayName', 'emails', 'phoneNumbers', 'active'] as const;
+
+/**
+ * SCIM (scim/). Users provisioned through SCIM (source `scim`) are SCIM's to change; users that
+ * a directory connection brings (`ldap:*`, `saml:*`) and local users belong to their source, and
+ * SCIM may change only the attributes listed here on them (none by default). `externalId`, the
+ * SCIM client's own identifier, is always writable.
+ */
+export const scimSettingsSchema = z.strictObject({
+  writableAttributesOfSyncedUsers: z.array(z.enum(SCIM_WRITABLE_ATTRIBUTES)).default([]),
+});
 
 export const tenantSettingsSchema = z.strictObject({
   branding: brandingSchema.default({}),
@@ -53,6 +65,7 @@ export const tenantSettingsSchema = z.strictObject({
     })
     .default({ throttle: throttleSchema.parse({}) }),
   mfa: mfaPolicySchema.default({ policy: 'optional', groups: [] }),
+  scim: scimSettingsSchema.default({ writableAttributesOfSyncedUsers: [] }),
 });
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;

@@ -8,6 +8,10 @@ import type { TenantStore } from '../store/tenant-store.js';
 import type { UserRecord, UserStatus } from '../store/repositories/user-repository.js';
 import type { GroupRecord } from '../store/repositories/group-repository.js';
 import type { AuditLog, Actor, RequestOrigin } from '../audit/audit-log.js';
+import { directoryTransaction, type DirectoryWriter } from '../directory/directory-writer.js';
+
+/** Changes made here are the CLI's (and the configuration's) changes to local users. */
+const via = (actor: Actor) => ({ actor, via: actor.type === 'system' && actor.id === 'config' ? 'config' : 'cli' });
 
 export const usernameSchema = z
   .string()
@@ -43,8 +47,9 @@ export class UserService {
     // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a lock.
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
     try {
-      return await store.transaction(async (trx) => {
-        const user = await trx.users.insert({
+      return await directoryTransaction(store, via(actor), async (dir) => {
+        const trx = dir.store;
+        const user = await dir.createUser({
           id: randomId(),
           username: input.username,
           email: input.email,
@@ -60,7 +65,7 @@ export class UserService {
           externalId: undefined,
           attributes: {},
         });
-        for (const group of input.groups) await this.addToGroupIn(trx, user, group);
+        for (const group of input.groups) await this.addToGroupIn(dir, user, group);
         await this.audit.record(trx, { actor, origin, action: 'user.created', target: { type: 'user', id: user.id }, outcome: 'success', details: { username: user.username } });
         return user;
       });
@@ -96,33 +101,33 @@ export class UserService {
       throw new GatehouseError('user.not_local', `user "${user.username}" comes from ${user.source}; change the password there`);
     }
     const passwordHash = await hashPassword(password);
-    await store.transaction(async (trx) => {
-      await trx.users.update(user.id, { passwordHash });
-      await this.audit.record(trx, { actor, action: 'user.password_set', target: { type: 'user', id: user.id }, outcome: 'success' });
+    await directoryTransaction(store, via(actor), async (dir) => {
+      await dir.updateUser(user.id, { passwordHash });
+      await this.audit.record(dir.store, { actor, action: 'user.password_set', target: { type: 'user', id: user.id }, outcome: 'success' });
     });
   }
 
   async setStatus(store: TenantStore, usernameOrId: string, status: UserStatus, actor: Actor): Promise<UserRecord> {
     const user = await this.find(store, usernameOrId);
-    return store.transaction(async (trx) => {
-      const updated = await trx.users.update(user.id, { status });
-      await this.audit.record(trx, { actor, action: status === 'disabled' ? 'user.disabled' : 'user.enabled', target: { type: 'user', id: user.id }, outcome: 'success' });
+    return directoryTransaction(store, via(actor), async (dir) => {
+      const updated = await dir.updateUser(user.id, { status });
+      await this.audit.record(dir.store, { actor, action: status === 'disabled' ? 'user.disabled' : 'user.enabled', target: { type: 'user', id: user.id }, outcome: 'success' });
       return updated!;
     });
   }
 
-  private async addToGroupIn(store: TenantStore, user: UserRecord, groupName: string): Promise<GroupRecord> {
-    let group = await store.groups.findByName(groupName, 'local');
-    group ??= await store.groups.insert({ id: randomId(), name: groupName, displayName: undefined, source: 'local', externalId: undefined });
-    await store.groups.addMember(group.id, 'user', user.id);
+  private async addToGroupIn(dir: DirectoryWriter, user: UserRecord, groupName: string): Promise<GroupRecord> {
+    let group = await dir.store.groups.findByName(groupName, 'local');
+    group ??= await dir.createGroup({ id: randomId(), name: groupName, displayName: undefined, source: 'local', externalId: undefined });
+    await dir.addMember(group.id, 'user', user.id);
     return group;
   }
 
   async addToGroup(store: TenantStore, usernameOrId: string, groupName: string, actor: Actor): Promise<GroupRecord> {
     const user = await this.find(store, usernameOrId);
-    return store.transaction(async (trx) => {
-      const group = await this.addToGroupIn(trx, user, groupName);
-      await this.audit.record(trx, { actor, action: 'group.member_added', target: { type: 'group', id: group.id }, outcome: 'success', details: { user: user.id, group: groupName } });
+    return directoryTransaction(store, via(actor), async (dir) => {
+      const group = await this.addToGroupIn(dir, user, groupName);
+      await this.audit.record(dir.store, { actor, action: 'group.member_added', target: { type: 'group', id: group.id }, outcome: 'success', details: { user: user.id, group: groupName } });
       return group;
     });
   }

@@ -4,6 +4,7 @@ import { signInThrottle } from './0002-sign-in-throttle.js';
 import { ldapConnections } from './0003-ldap-connections.js';
 import { samlConnections } from './0004-saml-connections.js';
 import { twoFactor } from './0006-two-factor.js';
+import { directoryChangesAndScim } from './0007-directory-changes-and-scim.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
-export const MIGRATIONS: GatehouseMigration[] = [foundation, signInThrottle, ldapConnections, samlConnections, twoFactor];
+export const MIGRATIONS: GatehouseMigration[] = [foundation, signInThrottle, ldapConnections, samlConnections, twoFactor, directoryChangesAndScim];

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, GroupsTable } from '../database.js';
 import { toNumber } from '../rows.js';
+import { groupFilterExpression, type DirectoryFilter, type GroupFilterColumn } from './directory-filter.js';
 import type { Clock } from '../../clock.js';
 
 export interface GroupRecord {
@@ -9,9 +10,14 @@ export interface GroupRecord {
   displayName: string | undefined;
   source: string;
   externalId: string | undefined;
+  /** Starts at 1 and grows with every change, changes of its direct members included. */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }
+
+export type NewGroup = Omit<GroupRecord, 'createdAt' | 'updatedAt' | 'version'>;
+export type GroupPatch = Partial<Pick<GroupRecord, 'name' | 'displayName' | 'externalId'>>;
 
 function fromRow(row: GroupsTable): GroupRecord {
   return {
@@ -20,6 +26,7 @@ function fromRow(row: GroupsTable): GroupRecord {
     displayName: row.display_name ?? undefined,
     source: row.source,
     externalId: row.external_id ?? undefined,
+    version: toNumber(row.version ?? 1),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
@@ -44,6 +51,11 @@ export class GroupRepository {
     return row && fromRow(row);
   }
 
+  async getMany(ids: string[]): Promise<GroupRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.base().where('id', 'in', ids).execute()).map(fromRow);
+  }
+
   /** Local groups are unique by name; groups of a directory are unique by their external id. */
   async findByName(name: string, source = 'local'): Promise<GroupRecord | undefined> {
     const row = await this.base().where('source', '=', source).where('name', '=', name).executeTakeFirst();
@@ -59,7 +71,27 @@ export class GroupRepository {
     return (await this.base().orderBy('name').execute()).map(fromRow);
   }
 
-  async insert(group: Omit<GroupRecord, 'createdAt' | 'updatedAt'>): Promise<GroupRecord> {
+  /** A page of the groups a directory filter selects (stable order), and how many it selects. */
+  async search(filter: DirectoryFilter<GroupFilterColumn> | undefined, page: { offset: number; limit: number }): Promise<{ total: number; groups: GroupRecord[] }> {
+    const counted = await this.db
+      .selectFrom('groups')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('tenant_id', '=', this.tenantId)
+      .where((eb) => (filter ? groupFilterExpression(eb, this.tenantId, filter) : eb.lit(true)))
+      .executeTakeFirst();
+    const total = toNumber(counted?.n);
+    if (page.limit <= 0 || total === 0) return { total, groups: [] };
+    const rows = await this.base()
+      .where((eb) => (filter ? groupFilterExpression(eb, this.tenantId, filter) : eb.lit(true)))
+      .orderBy('created_at')
+      .orderBy('id')
+      .offset(page.offset)
+      .limit(page.limit)
+      .execute();
+    return { total, groups: rows.map(fromRow) };
+  }
+
+  async insert(group: NewGroup): Promise<GroupRecord> {
     const now = this.clock.now();
     const row: GroupsTable = {
       tenant_id: this.tenantId,
@@ -68,6 +100,7 @@ export class GroupRepository {
       display_name: group.displayName ?? null,
       source: group.source,
       external_id: group.externalId ?? null,
+      version: 1,
       created_at: now,
       updated_at: now,
     };
@@ -75,12 +108,28 @@ export class GroupRepository {
     return fromRow(row);
   }
 
-  async update(id: string, patch: Partial<Pick<GroupRecord, 'name' | 'displayName' | 'externalId'>>): Promise<void> {
+  async update(id: string, patch: GroupPatch): Promise<void> {
     const set: Partial<GroupsTable> = { updated_at: this.clock.now() };
     if (patch.name !== undefined) set.name = patch.name;
     if ('displayName' in patch) set.display_name = patch.displayName ?? null;
     if ('externalId' in patch) set.external_id = patch.externalId ?? null;
-    await this.db.updateTable('groups').set(set).where('tenant_id', '=', this.tenantId).where('id', '=', id).execute();
+    await this.db
+      .updateTable('groups')
+      .set((eb) => ({ ...set, version: eb('version', '+', 1) }))
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Marks a change of the group's members: a new version and modification time; returns the version. */
+  async bumpVersion(id: string): Promise<number> {
+    await this.db
+      .updateTable('groups')
+      .set((eb) => ({ updated_at: this.clock.now(), version: eb('version', '+', 1) }))
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .execute();
+    return (await this.get(id))?.version ?? 0;
   }
 
   async delete(id: string): Promise<void> {

@@ -112,6 +112,19 @@ export class OidcPayloadRepository {
       .execute();
   }
 
+  /** Everything oidc-provider holds for an account (sessions, grants, their tokens): the account is gone. */
+  async deleteByAccount(accountId: string): Promise<void> {
+    const grants = await this.db
+      .selectFrom('oidc_payloads')
+      .select('id')
+      .where('tenant_id', '=', this.tenantId)
+      .where('model', '=', 'Grant')
+      .where('account_id', '=', accountId)
+      .execute();
+    for (const { id } of grants) await this.revokeByGrantId(id);
+    await this.db.deleteFrom('oidc_payloads').where('tenant_id', '=', this.tenantId).where('account_id', '=', accountId).execute();
+  }
+
   /** Ends a grant: every token, code and session entry that belongs to it, of every model. */
   async revokeByGrantId(grantId: string): Promise<void> {
     await this.db.deleteFrom('oidc_payloads').where('tenant_id', '=', this.tenantId).where('grant_id', '=', grantId).execute();

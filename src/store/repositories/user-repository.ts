@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, UsersTable } from '../database.js';
+import { userFilterExpression, type DirectoryFilter, type UserFilterColumn } from './directory-filter.js';
 import { parseJson, toJson, toNumber } from '../rows.js';
 import type { Clock } from '../../clock.js';
 
@@ -30,12 +31,14 @@ export interface UserRecord {
   source: string;
   externalId: string | undefined;
   attributes: Record<string, unknown>;
+  /** Starts at 1 and grows with every change (SCIM meta.version, RFC 7644 3.14). */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }
 
-export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'>;
-export type UserPatch = Partial<Omit<UserRecord, 'id' | 'createdAt' | 'updatedAt'>>;
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'version'>;
+export type UserPatch = Partial<Omit<UserRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>>;
 
 function fromRow(row: UsersTable): UserRecord {
   return {
@@ -53,6 +56,7 @@ function fromRow(row: UsersTable): UserRecord {
     source: row.source,
     externalId: row.external_id ?? undefined,
     attributes: parseJson<Record<string, unknown>>(row.attributes, {}),
+    version: toNumber(row.version ?? 1),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
@@ -92,6 +96,11 @@ export class UserRepository {
     return row && fromRow(row);
   }
 
+  async getMany(ids: string[]): Promise<UserRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.base().where('id', 'in', ids).execute()).map(fromRow);
+  }
+
   /**
    * Usernames are matched case-insensitively (stored lowercased) and are unique per source: a
    * local "alice" and the "alice" of a directory connection are different people until linked.
@@ -123,6 +132,24 @@ export class UserRepository {
     return rows.map(fromRow);
   }
 
+  /**
+   * A page of the users a directory filter selects, in a stable order (creation, then id), and
+   * how many it selects in all (SCIM list responses, RFC 7644 3.4.2).
+   */
+  async search(filter: DirectoryFilter<UserFilterColumn> | undefined, page: { offset: number; limit: number }): Promise<{ total: number; users: UserRecord[] }> {
+    const where = (q: ReturnType<UserRepository['base']>) => (filter ? q.where((eb) => userFilterExpression(eb, this.tenantId, filter)) : q);
+    const counted = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('tenant_id', '=', this.tenantId)
+      .where((eb) => (filter ? userFilterExpression(eb, this.tenantId, filter) : eb.lit(true)))
+      .executeTakeFirst();
+    const total = toNumber(counted?.n);
+    if (page.limit <= 0 || total === 0) return { total, users: [] };
+    const rows = await where(this.base()).orderBy('created_at').orderBy('id').offset(page.offset).limit(page.limit).execute();
+    return { total, users: rows.map(fromRow) };
+  }
+
   async insert(user: NewUser): Promise<UserRecord> {
     const now = this.clock.now();
     const row: UsersTable = {
@@ -141,6 +168,7 @@ export class UserRepository {
       source: user.source,
       external_id: user.externalId ?? null,
       attributes: toJson(user.attributes ?? {}),
+      version: 1,
       created_at: now,
       updated_at: now,
     };
@@ -154,7 +182,7 @@ export class UserRepository {
     if (set.email) set.email = set.email.toLowerCase();
     await this.db
       .updateTable('users')
-      .set({ ...set, updated_at: this.clock.now() })
+      .set((eb) => ({ ...set, updated_at: this.clock.now(), version: eb('version', '+', 1) }))
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .execute();
