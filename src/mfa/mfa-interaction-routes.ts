@@ -9,7 +9,7 @@ import { requestOrigin } from '../http/request-context.js';
 import { constantTimeEqual } from '../crypto/secrets.js';
 import { t } from '../http/pages/strings.js';
 import type { MfaService, SecondFactorCheck } from './mfa-service.js';
-import type { WebAuthnService } from './webauthn-service.js';
+import { verifyInteractionAssertion, type WebAuthnService } from './webauthn-service.js';
 import type { Services } from '../services.js';
 import { interactionPageCsp } from '../interaction/page-security.js';
 import { passkeyBlock, renderContinuePage, renderEnrollPage, renderRecoveryCodesPage, renderVerifyPage } from './mfa-pages.js';
@@ -90,16 +90,7 @@ export function createMfaInteractionRouter(services: Services, flow: Interaction
     const { it, pending } = await load(ctx);
     const fields = await form(ctx, it);
     const user = await userOf(it, pending);
-    const challenge = it.state.webauthnChallenge as string | undefined;
-    it.state.webauthnChallenge = undefined;
-    await it.states.save(it.details.uid, it.state);
-    let response;
-    try {
-      response = JSON.parse(fields.response ?? '');
-    } catch {
-      response = undefined;
-    }
-    const result = challenge && response ? await webauthn.finishAuthentication(it.runtime.tenant, it.runtime.store, response, challenge, user) : ({ ok: false, reason: 'verification_failed' } as const);
+    const result = await verifyInteractionAssertion(webauthn, it, fields.response, user);
     await services.audit.record(it.runtime.store, {
       actor: { type: 'user', id: user.id },
       origin: requestOrigin(ctx),

@@ -10,6 +10,7 @@ import { requestOrigin } from '../http/request-context.js';
 import { constantTimeEqual } from '../crypto/secrets.js';
 import { t } from '../http/pages/strings.js';
 import { passkeyBlock, renderPasskeyPage } from './mfa-pages.js';
+import { verifyInteractionAssertion } from './webauthn-service.js';
 
 /**
  * Passwordless sign-in with a passkey (a discoverable WebAuthn credential with user
@@ -48,19 +49,10 @@ export function createPasskeySignInRouter(services: Services, flow: InteractionF
   router.post('/verify', async (ctx) => {
     const it = await flow.load(ctx);
     const fields = await checkedForm(ctx, it);
-    const challenge = it.state.webauthnChallenge as string | undefined;
-    it.state.webauthnChallenge = undefined;
-    await it.states.save(it.details.uid, it.state);
-    let response;
-    try {
-      response = JSON.parse(fields.response ?? '');
-    } catch {
-      response = undefined;
-    }
-    const result = challenge && response ? await services.webauthn.finishAuthentication(it.runtime.tenant, it.runtime.store, response, challenge) : ({ ok: false, reason: 'verification_failed' } as const);
+    const result = await verifyInteractionAssertion(services.webauthn, it, fields.response);
     const origin = requestOrigin(ctx);
     if (!result.ok) {
-      await services.audit.record(it.runtime.store, { actor: { type: 'anonymous' }, origin, action: 'signin.failed', outcome: 'failure', reason: `passkey_${result.reason}`, target: { type: 'credential', id: response?.id } });
+      await services.audit.record(it.runtime.store, { actor: { type: 'anonymous' }, origin, action: 'signin.failed', outcome: 'failure', reason: `passkey_${result.reason}`, target: { type: 'credential', id: result.credentialIdPosted } });
       ctx.status = 401;
       return passkeyPage(ctx, it, t('passkey.error', {}, it.pc.locale));
     }

@@ -14,6 +14,7 @@ import type { TenantRecord } from '../store/repositories/tenant-registry.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import type { UserRecord } from '../store/repositories/user-repository.js';
 import type { MfaFactorRecord } from '../store/repositories/mfa-repository.js';
+import type { LoadedInteraction } from '../interaction/interaction-flow.js';
 
 /** What is kept of a credential (WebAuthn Level 2, section 6.1): its public key and transports. */
 interface StoredCredential {
@@ -23,6 +24,30 @@ interface StoredCredential {
 }
 
 const sealContext = (tenantId: string, credentialId: string) => `tenant:${tenantId}|webauthn-credential:${credentialId}`;
+
+/**
+ * The passkey assertion a page posted, checked against the challenge the interaction issued. The
+ * challenge is spent here whatever the outcome: a second post of the same assertion fails.
+ */
+export async function verifyInteractionAssertion(
+  webauthn: WebAuthnService,
+  it: LoadedInteraction,
+  postedResponse: string | undefined,
+  expectedUser?: UserRecord,
+): Promise<WebAuthnResult & { credentialIdPosted?: string | undefined }> {
+  const challenge = it.state.webauthnChallenge as string | undefined;
+  it.state.webauthnChallenge = undefined;
+  await it.states.save(it.details.uid, it.state);
+  let response: AuthenticationResponseJSON | undefined;
+  try {
+    response = JSON.parse(postedResponse ?? '') as AuthenticationResponseJSON;
+  } catch {
+    response = undefined;
+  }
+  if (!challenge || !response) return { ok: false, reason: 'verification_failed' };
+  const result = await webauthn.finishAuthentication(it.runtime.tenant, it.runtime.store, response, challenge, expectedUser);
+  return { ...result, credentialIdPosted: response.id };
+}
 
 export type WebAuthnResult =
   | { ok: true; user: UserRecord; userVerified: boolean; credentialId: string }

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './server-process.js';
+import { freePort } from './free-port.js';
 import { opensslKeyPair } from './saml-test-idp.js';
 
 /**
@@ -49,6 +49,8 @@ export interface SimpleSamlPhp {
   idpCert: string;
   /** Registers Gatehouse as a service provider (read by SimpleSAMLphp at every request). */
   registerSp(sp: SpForSimpleSamlPhp): void;
+  /** Registers Gatehouse from its published SP metadata (fetched from `metadataUrl`), as a partner's administrator would. */
+  registerSpFromMetadata(metadataUrl: string): Promise<void>;
   /** The last lines of SimpleSAMLphp's own log, for failure messages. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
@@ -179,13 +181,26 @@ return false;
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  return {
+  const instance: SimpleSamlPhp = {
     baseUrl,
     entityId,
     metadataUrl: entityId,
     ssoUrl: `${baseUrl}saml2/idp/SSOService.php`,
     sloUrl: `${baseUrl}saml2/idp/SingleLogoutService.php`,
     idpCert: idp.cert,
+    async registerSpFromMetadata(metadataUrl) {
+      const xml = await (await fetch(metadataUrl)).text();
+      const cert = (use: string) => `-----BEGIN CERTIFICATE-----\n${new RegExp(`<md:KeyDescriptor use="${use}">.*?<ds:X509Certificate>([^<]+)<`, 's').exec(xml)![1]!}\n-----END CERTIFICATE-----\n`;
+      const attr = (element: string, name: string) => new RegExp(`<md:${element}\\b[^>]*\\b${name}="([^"]+)"`).exec(xml)![1]!;
+      instance.registerSp({
+        entityId: /entityID="([^"]+)"/.exec(xml)![1]!,
+        acs: attr('AssertionConsumerService', 'Location'),
+        slo: attr('SingleLogoutService', 'Location'),
+        signingCert: cert('signing'),
+        encryptionCert: cert('encryption'),
+        nameIdFormat: /<md:NameIDFormat>([^<]+)</.exec(xml)![1]!,
+      });
+    },
     registerSp(sp) {
       const keys = [
         `['encryption' => false, 'signing' => true, 'type' => 'X509Certificate', 'X509Certificate' => ${phpString(certBody(sp.signingCert))}]`,
@@ -230,4 +245,5 @@ $metadata[${phpString(sp.entityId)}] = [
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return instance;
 }

@@ -29,19 +29,6 @@ describeWhen(ssp.ok ? chromiumAvailable() : ssp, 'SAML partner sign-in end to en
   let browser: TestBrowser;
   let app: TestRelyingParty;
 
-  async function registerGatehouseAtSimpleSamlPhp() {
-    const xml = await (await fetch(gh.services.saml.urls(T, C).metadata)).text();
-    const cert = (use: string) => `-----BEGIN CERTIFICATE-----\n${new RegExp(`<md:KeyDescriptor use="${use}">.*?<ds:X509Certificate>([^<]+)<`, 's').exec(xml)![1]!}\n-----END CERTIFICATE-----\n`;
-    const attr = (element: string, name: string) => new RegExp(`<md:${element}\\b[^>]*\\b${name}="([^"]+)"`).exec(xml)![1]!;
-    idp.registerSp({
-      entityId: /entityID="([^"]+)"/.exec(xml)![1]!,
-      acs: attr('AssertionConsumerService', 'Location'),
-      slo: attr('SingleLogoutService', 'Location'),
-      signingCert: cert('signing'),
-      encryptionCert: cert('encryption'),
-      nameIdFormat: /<md:NameIDFormat>([^<]+)</.exec(xml)![1]!,
-    });
-  }
 
   async function signInAtPartner(page: Page, user: keyof typeof SSP_USERS) {
     await page.waitForSelector('input[name=username]');
@@ -73,7 +60,8 @@ describeWhen(ssp.ok ? chromiumAvailable() : ssp, 'SAML partner sign-in end to en
       OPERATOR,
     );
     await s.saml.create(store, { id: C, displayName: 'Partner Inc', idp: { metadataUrl: idp.metadataUrl }, domains: ['example.com'], requireSignedAssertions: true }, OPERATOR);
-    await registerGatehouseAtSimpleSamlPhp();
+    // Gatehouse is registered from its own published SP metadata, as a partner would.
+    await idp.registerSpFromMetadata(gh.services.saml.urls(T, C).metadata);
     browser = await launchBrowser();
   }, 90000);
 

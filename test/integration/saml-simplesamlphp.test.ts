@@ -19,24 +19,6 @@ describeWhen(simpleSamlPhpAvailable(), 'SAML round trip with a real SimpleSAMLph
   let h: SamlHarness;
   let ssp: SimpleSamlPhp;
 
-  /** Reads what Gatehouse publishes (its SP metadata), as a partner's administrator would. */
-  async function registerGatehouseAtSimpleSamlPhp() {
-    const urls = h.gh.services.saml.urls(T, C);
-    const xml = await (await fetch(urls.metadata)).text();
-    const cert = (use: string) => {
-      const body = new RegExp(`<md:KeyDescriptor use="${use}">.*?<ds:X509Certificate>([^<]+)<`, 's').exec(xml)![1]!;
-      return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
-    };
-    const attr = (element: string, name: string) => new RegExp(`<md:${element}\\b[^>]*\\b${name}="([^"]+)"`).exec(xml)![1]!;
-    ssp.registerSp({
-      entityId: /entityID="([^"]+)"/.exec(xml)![1]!,
-      acs: attr('AssertionConsumerService', 'Location'),
-      slo: attr('SingleLogoutService', 'Location'),
-      signingCert: cert('signing'),
-      encryptionCert: cert('encryption'),
-      nameIdFormat: /<md:NameIDFormat>([^<]+)</.exec(xml)![1]!,
-    });
-  }
 
   /** The person signs in at SimpleSAMLphp; returns the page the browser ends on. */
   async function signIn(browser: TestBrowser, user: keyof typeof SSP_USERS) {
@@ -61,7 +43,8 @@ describeWhen(simpleSamlPhpAvailable(), 'SAML round trip with a real SimpleSAMLph
       { id: C, displayName: 'SimpleSAMLphp', idp: { metadataUrl: ssp.metadataUrl }, requireEncryptedAssertions: true, requireSignedAssertions: true, domains: ['example.com'] },
       OPERATOR,
     );
-    await registerGatehouseAtSimpleSamlPhp();
+    // Gatehouse is registered from its own published SP metadata, as a partner would.
+    await ssp.registerSpFromMetadata(h.gh.services.saml.urls(T, C).metadata);
   }, 60_000);
   afterAll(async () => {
     await ssp?.stop();

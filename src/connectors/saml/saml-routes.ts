@@ -19,7 +19,7 @@ import { SAML_CONNECTION_ID_PATTERN } from './saml-connection-schema.js';
 import { isSamlRefused } from './saml-errors.js';
 import { validateSamlResponse } from './saml-response-validator.js';
 import { mapSamlIdentity } from './saml-identity-mapper.js';
-import { readUrlEncodedForm } from './form-body.js';
+import { readUrlEncoded } from '../../http/form-body.js';
 import { sendRedirectInstruction } from '../../http/auto-post-page.js';
 
 /** A posted SAMLResponse of at most 256 KB, base64 (4/3) plus RelayState and form encoding. */
@@ -90,7 +90,7 @@ export function createSamlRouter(deps: SamlRouterDeps): Router {
     const origin = requestOrigin(ctx);
     const now = deps.clock.now();
     try {
-      const form = await readUrlEncodedForm(ctx, MAX_FORM_BYTES);
+      const form = await readUrlEncoded(ctx, MAX_FORM_BYTES);
       const validated = await validateSamlResponse({
         connection,
         keys: deps.saml.openKeys(tenantId, connection),
@@ -211,7 +211,7 @@ export function createSamlRouter(deps: SamlRouterDeps): Router {
       const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
       message = { binding, samlRequest: one(q.SAMLRequest), samlResponse: one(q.SAMLResponse), relayState: one(q.RelayState), rawQuery: ctx.querystring };
     } else {
-      const form = await readUrlEncodedForm(ctx, MAX_FORM_BYTES);
+      const form = await readUrlEncoded(ctx, MAX_FORM_BYTES);
       message = { binding, samlRequest: form.get('SAMLRequest') ?? undefined, samlResponse: form.get('SAMLResponse') ?? undefined, relayState: form.get('RelayState') ?? undefined, rawQuery: '' };
     }
     if ((message.samlRequest === undefined) === (message.samlResponse === undefined)) {
