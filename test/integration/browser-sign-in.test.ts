@@ -214,6 +214,19 @@ describeWhen(chromiumAvailable(), 'browser single sign-on (Chromium, openid-clie
     await page.close();
   });
 
+  it('asks for the password again on prompt=login, in the language of ui_locales', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${app2.url}/login?prompt=login&ui_locales=${encodeURIComponent('fr-CA en')}`);
+    expect(await heading(page)).toBe('Se connecter');
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    expect(await page.textContent('label[for=username]')).toBe("Nom d'utilisateur ou e-mail");
+    await page.goto(`${app2.url}/login?prompt=login&ui_locales=xx`);
+    expect(await heading(page)).toBe('Sign in');
+    await signIn(page, ALICE.username, ALICE.password);
+    await page.waitForSelector('#signed-in');
+    await page.close();
+  });
+
   it('answers prompt=none without a session with login_required', async () => {
     const fresh = await browser.newContext();
     const page = await fresh.newPage();
@@ -365,6 +378,22 @@ describeWhen(chromiumAvailable(), 'browser single sign-on (Chromium, openid-clie
     await page.goto(oidc.buildEndSessionUrl(app1.config(), { id_token_hint: login.tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' }).href);
     expect(await page.textContent('main')).toContain('post_logout_redirect_uri');
     await page.close();
+  });
+
+  it('shows the tenant\'s logo, and a signed-out page when an app names no post-logout URI', async () => {
+    await gh.services.tenants.update('acme', { settings: { branding: { accentColor: '#0b6e4f', logoUrl: 'https://cdn.acme.test/logo.png' } } }, OPERATOR);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${app2.url}/login`);
+    expect(await page.getAttribute('img.logo', 'src')).toBe('https://cdn.acme.test/logo.png');
+    expect(await page.getAttribute('img.logo', 'alt')).toBe('Acme Corp');
+    await signIn(page, ALICE.username, ALICE.password);
+    await page.waitForSelector('#signed-in');
+    await page.goto(`${gh.issuer('acme')}/session/end`);
+    await page.click('button:has-text("Sign out")');
+    expect(await heading(page)).toBe('Signed out');
+    expect(await page.textContent('main')).toContain('You are signed out');
+    await context.close();
   });
 
   it('keeps single sign-on across a restart of the server (sessions live in the store)', async () => {

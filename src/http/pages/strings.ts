@@ -1,9 +1,9 @@
 /**
  * Every string people read on Gatehouse's pages, in one place, keyed by a stable id, so a
- * translation is one more table. `{name}` placeholders are filled by `t()`.
+ * translation is one more table. `{name}` placeholders are filled by `t()`. English is complete;
+ * another language may translate part of the table: a missing string falls back to English.
  */
-export const STRINGS = {
-  en: {
+const EN = {
     'page.lang': 'en',
     'error.title': 'Something went wrong',
     'error.reference': 'Reference',
@@ -132,14 +132,55 @@ export const STRINGS = {
     'saml.logout_failed.body': 'The sign-out message could not be accepted. Close your browser to end your session.',
     'saml.signed_out.title': 'Signed out',
     'saml.signed_out.body': 'You have been signed out.',
-  },
 } as const;
 
+export type StringId = keyof typeof EN;
+
+/** French: the sign-in, consent, two-step and logout pages. */
+const FR: Partial<Record<StringId, string>> = {
+  'page.lang': 'fr',
+  'error.title': 'Une erreur est survenue',
+  'error.reference': 'Référence',
+  'error.reference_help': 'Si vous contactez le support, donnez-lui cette référence.',
+  'error.generic': 'Nous n\'avons pas pu traiter votre demande. Veuillez réessayer.',
+  'signin.title': 'Se connecter',
+  'signin.to_app': 'pour continuer vers {app}',
+  'signin.username': 'Nom d\'utilisateur ou e-mail',
+  'signin.password': 'Mot de passe',
+  'signin.next': 'Suivant',
+  'signin.submit': 'Se connecter',
+  'signin.not_you': 'Vous n\'êtes pas {username} ? Utiliser un autre compte',
+  'signin.or': 'Ou se connecter avec',
+  'signin.with_connector': 'Se connecter avec {name}',
+  'signin.cancel': 'Annuler et revenir à l\'application',
+  'signin.error.invalid_credentials': 'Nom d\'utilisateur ou mot de passe incorrect.',
+  'signin.error.account_disabled': 'Vous ne pouvez pas vous connecter avec ce compte. Contactez votre administrateur.',
+  'signin.error.locked_out': 'Trop de tentatives échouées. Réessayez dans {minutes} minutes.',
+  'signin.error.throttled': 'Trop de tentatives échouées. Attendez {seconds} secondes et réessayez.',
+  'signin.error.empty_password': 'Saisissez votre mot de passe.',
+  'signin.error.empty_username': 'Saisissez votre nom d\'utilisateur ou votre e-mail.',
+  'signin.error.csrf': 'Votre formulaire a expiré. Veuillez réessayer.',
+  'consent.title': 'Autoriser l\'accès',
+  'consent.intro': '{app} souhaite :',
+  'consent.signed_in_as': 'Connecté en tant que {username}',
+  'consent.allow': 'Autoriser',
+  'consent.deny': 'Refuser',
+  'mfa.title': 'Vérification en deux étapes',
+  'mfa.prompt': 'Saisissez le code à 6 chiffres de votre application d\'authentification.',
+  'mfa.code': 'Code de vérification',
+  'mfa.verify': 'Vérifier',
+  'logout.title': 'Se déconnecter',
+  'logout.yes': 'Se déconnecter',
+  'logout.no': 'Rester connecté',
+  'signed_out.title': 'Déconnecté',
+  'signed_out.body': 'Vous êtes déconnecté.',
+};
+
+export const STRINGS = { en: EN, fr: FR } as const;
 export type Locale = keyof typeof STRINGS;
-export type StringId = keyof (typeof STRINGS)['en'];
 
 export function t(id: StringId, params: Record<string, string | number> = {}, locale: Locale = 'en'): string {
-  const template: string = STRINGS[locale]?.[id] ?? STRINGS.en[id];
+  const template: string = STRINGS[locale][id] ?? EN[id];
   return template.replace(/\{(\w+)\}/g, (_m, k: string) => String(params[k] ?? `{${k}}`));
 }
 
@@ -147,7 +188,7 @@ export function t(id: StringId, params: Record<string, string | number> = {}, lo
 export function negotiateLocale(uiLocales: string | undefined): Locale {
   for (const tag of (uiLocales ?? '').split(' ').filter(Boolean)) {
     const base = tag.toLowerCase().split('-')[0] as Locale;
-    if (base in STRINGS) return base;
+    if (Object.hasOwn(STRINGS, base)) return base;
   }
   return 'en';
 }
