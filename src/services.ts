@@ -84,7 +84,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     store,
     audit,
     keys,
-    tenants: new TenantService(store, keys, audit),
+    tenants: new TenantService(store, keys, audit, logger),
     clients: new ClientService(audit),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { TenantStatus } from '../tenants/tenant-id.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { GatehouseError } from '../errors/gatehouse-error.js';
+import { deleteTenantRows, exportTenantRows } from '../tenants/tenant-data.js';
 
 export const MIGRATION_TABLE = 'gatehouse_migrations';
 
@@ -50,6 +51,10 @@ export interface Store {
   /** SAML connections, in every tenant, whose metadata URL is due to be fetched again. */
   samlConnectionsDueForMetadataRefresh(limit: number): Promise<Array<{ tenantId: string; connectionId: string }>>;
 
+  /** Every exportable row of a tenant (secrets and short-lived state left out), streamed. */
+  exportTenant(tenantId: string): AsyncGenerator<{ table: string; row: Record<string, unknown> }>;
+  /** Deletes a tenant and everything it owns, in one transaction; returns rows removed per table. */
+  deleteTenant(tenantId: string): Promise<Record<string, number>>;
   migrate(): Promise<MigrationReport>;
   migrationStatus(): Promise<MigrationReport>;
   /** Throws when the database cannot be reached. */
@@ -194,6 +199,15 @@ export abstract class KyselyStore implements Store {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ tenantId: r.tenant_id, connectionId: r.id }));
+  }
+
+  exportTenant(tenantId: string): AsyncGenerator<{ table: string; row: Record<string, unknown> }> {
+    return exportTenantRows(this.tenantDb(tenantId).withPlugin(new TenantScopeGuard(tenantId)), tenantId);
+  }
+
+  deleteTenant(tenantId: string): Promise<Record<string, number>> {
+    this.tenantStores.delete(tenantId);
+    return deleteTenantRows(this.systemDb, tenantId);
   }
 
   private migrator(): Migrator {

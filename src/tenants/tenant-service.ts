@@ -6,6 +6,7 @@ import type { SigningKeyService } from '../tokens/signing-keys.js';
 import { tenantIdSchema, type TenantStatus } from './tenant-id.js';
 import { tenantSettingsSchema, type TenantSettings } from './tenant-settings.js';
 import { formatZodError } from '../config/zod-messages.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface CreateTenantInput {
   id: string;
@@ -20,6 +21,7 @@ export class TenantService {
     private readonly store: Store,
     private readonly keys: SigningKeyService,
     private readonly audit: AuditLog,
+    private readonly logger?: Logger,
   ) {}
 
   validateSettings(raw: unknown): TenantSettings {
@@ -82,6 +84,40 @@ export class TenantService {
       details: { changed, ...(patch.status ? { from: before.status, to: patch.status } : {}) },
     });
     return updated!;
+  }
+
+  /**
+   * Writes a tenant's data as JSON lines (`{"table": ..., "row": ...}`), after a first line
+   * describing the export. Secrets are never exported. `progress` is called every 1000 rows.
+   */
+  async export(id: string, write: (line: string) => Promise<void> | void, actor: Actor, progress?: (rows: number, table: string) => void): Promise<{ rows: number; tables: Record<string, number> }> {
+    const tenant = await this.get(id);
+    await write(JSON.stringify({ gatehouseExport: 1, tenant: { id: tenant.id, displayName: tenant.displayName, status: tenant.status, settings: tenant.settings, createdAt: tenant.createdAt }, exportedAt: new Date().toISOString() }));
+    const tables: Record<string, number> = {};
+    let rows = 0;
+    for await (const { table, row } of this.store.exportTenant(id)) {
+      await write(JSON.stringify({ table, row }));
+      tables[table] = (tables[table] ?? 0) + 1;
+      if (++rows % 1000 === 0) progress?.(rows, table);
+    }
+    await this.audit.record(this.store.forTenant(id), { actor, action: 'tenant.exported', target: { type: 'tenant', id }, outcome: 'success', details: { rows } });
+    return { rows, tables };
+  }
+
+  /**
+   * Deletes a tenant and all its data. Only an offboarding tenant (its requests already refused)
+   * can be deleted, and the caller repeats the id as confirmation. The tenant's audit log goes
+   * with it, so the deletion is written to the process log.
+   */
+  async delete(id: string, confirmation: string, actor: Actor): Promise<Record<string, number>> {
+    const tenant = await this.get(id);
+    if (confirmation !== id) throw new GatehouseError('tenant.delete_unconfirmed', `repeat the tenant id to confirm: --confirm ${id}`);
+    if (tenant.status !== 'offboarding') {
+      throw new GatehouseError('tenant.not_offboarding', `tenant "${id}" is ${tenant.status}: offboard it first (gatehouse tenant offboard ${id}), so that it serves no request while it is deleted`, { status: 409 });
+    }
+    const removed = await this.store.deleteTenant(id);
+    this.logger?.warn({ tenant: id, actor, removed }, 'tenant deleted');
+    return removed;
   }
 
   suspend(id: string, actor: Actor): Promise<TenantRecord> {

@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { runWithServices, operatorActor } from '../context.js';
 import { table, isoTime, CliUsageError } from '../output.js';
@@ -85,13 +86,14 @@ export function registerTenantCommands(program: Command): void {
       }),
     );
 
-  for (const [name, status, verb] of [
-    ['suspend', 'suspended', 'suspended'],
-    ['resume', 'active', 'resumed'],
+  for (const [name, status, verb, description] of [
+    ['suspend', 'suspended', 'suspended', 'refuse every request of a tenant (its data stays)'],
+    ['resume', 'active', 'resumed', 'serve a suspended or offboarding tenant again'],
+    ['offboard', 'offboarding', 'started offboarding', 'refuse every request of a tenant before exporting and deleting it'],
   ] as const) {
     tenant
       .command(`${name} <id>`)
-      .description(name === 'suspend' ? 'refuse every request of a tenant (its data stays)' : 'serve a suspended tenant again')
+      .description(description)
       .action(async (id: string, _opts, cmd: Command) =>
         runWithServices(cmd, async (s, out) => {
           const t = await s.tenants.update(id, { status }, operatorActor());
@@ -99,4 +101,37 @@ export function registerTenantCommands(program: Command): void {
         }),
       );
   }
+
+  tenant
+    .command('export <id>')
+    .description('write all of a tenant\'s data as JSON lines (no secrets; sessions and tokens left out)')
+    .option('--out <file>', 'write to this file (default: standard output)')
+    .action(async (id: string, opts: { out?: string }, cmd: Command) =>
+      runWithServices(cmd, async (s, out) => {
+        const target = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : undefined;
+        if (!target && out.json) throw new CliUsageError('--json needs --out: the export itself goes to standard output otherwise');
+        const write = (line: string) =>
+          new Promise<void>((resolve, reject) => {
+            const stream = target ?? process.stdout;
+            if (stream.write(`${line}\n`)) resolve();
+            else stream.once('drain', resolve).once('error', reject);
+          });
+        const result = await s.tenants.export(id, write, operatorActor(), (rows, table) => out.note(`  ${rows} rows exported (${table})`));
+        if (target) await new Promise<void>((resolve, reject) => target.end((error?: Error | null) => (error ? reject(error) : resolve())));
+        if (opts.out) out.result({ tenant: id, file: opts.out, ...result }, () => `exported ${result.rows} rows of ${id} to ${opts.out}`);
+        else out.note(`exported ${result.rows} rows of ${id}`);
+      }),
+    );
+
+  tenant
+    .command('delete <id>')
+    .description('delete an offboarding tenant and all its data (irreversible)')
+    .requiredOption('--confirm <id>', 'the tenant id again')
+    .action(async (id: string, opts: { confirm: string }, cmd: Command) =>
+      runWithServices(cmd, async (s, out) => {
+        const removed = await s.tenants.delete(id, opts.confirm, operatorActor());
+        const total = Object.values(removed).reduce((a, b) => a + b, 0);
+        out.result({ deleted: id, rows: total, byTable: removed }, () => `deleted tenant ${id} (${total} rows)`);
+      }),
+    );
 }
