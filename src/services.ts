@@ -56,7 +56,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     audit,
     keys,
     tenants: new TenantService(store, keys, audit),
-    clients: new ClientService(audit),
+    clients: new ClientService(audit, { allowInsecureLoopbackJwksUri: config.clients.allowInsecureLoopbackJwksUri }),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),
     async maxTokenLifetimeSeconds(tenantId: string) {

@@ -3,6 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logging/logger.js';
 import type { TenantStore } from '../store/tenant-store.js';
+import { TOKEN_EXCHANGE_GRANT } from '../tokens/token-exchange-policy.js';
 
 function origin(ctx: KoaContextWithOIDC) {
   return { clientIp: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: ctx.get('x-request-id') || undefined };
@@ -20,6 +21,19 @@ export function observeProvider(provider: Provider, store: TenantStore, audit: A
 
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const params = ctx.oidc.params as Record<string, unknown>;
+    if (params.grant_type === TOKEN_EXCHANGE_GRANT) {
+      // RFC 8693: who acted for whom, for which API, with which scopes and for how long.
+      const token = ctx.oidc.entities.AccessToken;
+      record({
+        actor: { type: 'client', id: ctx.oidc.client?.clientId },
+        origin: origin(ctx),
+        action: 'token.exchanged',
+        target: { type: 'user', id: token?.accountId },
+        outcome: 'success',
+        details: { grantType: params.grant_type, resource: token?.aud, scope: token?.scope, expiresIn: token?.expiration },
+      });
+      return;
+    }
     record({
       actor: { type: 'client', id: ctx.oidc.client?.clientId },
       origin: origin(ctx),
@@ -30,7 +44,7 @@ export function observeProvider(provider: Provider, store: TenantStore, audit: A
     });
   });
 
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string }) => {
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string; error_detail?: string }) => {
     const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
     record({
       actor: { type: ctx.oidc?.client ? 'client' : 'anonymous', id: ctx.oidc?.client?.clientId },
@@ -39,7 +53,7 @@ export function observeProvider(provider: Provider, store: TenantStore, audit: A
       target: ctx.oidc?.client ? { type: 'client', id: ctx.oidc.client.clientId } : undefined,
       outcome: 'failure',
       reason: error.error ?? 'error',
-      details: { grantType: params.grant_type, description: error.error_description },
+      details: { grantType: params.grant_type, description: error.error_description, detail: error.error_detail },
     });
   });
 

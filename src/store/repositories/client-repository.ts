@@ -15,6 +15,8 @@ export interface ClientSettings {
   tokenEndpointAuthMethod: string;
   jwks?: { keys: Array<Record<string, unknown>> } | undefined;
   jwksUri?: string | undefined;
+  /** RFC 8693 delegation policy (tokens/token-exchange-policy.ts). */
+  tokenExchange?: { resources: Array<{ resource: string; scopes: string[] }>; subjectAudiences?: string[] | undefined } | undefined;
   /** Set for clients that come from configuration: the CLI refuses to edit them. */
   declared?: boolean | undefined;
 }
