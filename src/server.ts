@@ -35,6 +35,9 @@ export function baseHooks(services: Services): ProviderHooks {
  */
 export async function startServer(services: Services, options: { hooks?: ProviderHooks; printBanner?: (text: string) => void } = {}): Promise<RunningServer> {
   const { config, logger, store } = services;
+  if (config.clients.allowInsecureLoopbackJwksUri) {
+    logger.warn('clients.allowInsecureLoopbackJwksUri is on: apps may register a jwks_uri on a loopback host and it is fetched past the SSRF guard; never in production');
+  }
   const migration = await store.migrate();
   if (migration.ran.length) logger.info({ migrations: migration.ran }, 'applied migrations');
   const declared = await applyDeclarations(services, config.tenants);
