@@ -57,6 +57,17 @@ export function observeProvider(provider: Provider, store: TenantStore, audit: A
     });
   });
 
+  // RFC 7009 revocation. Access and client-credentials tokens are destroyed only by the revocation
+  // endpoint; a grant ends when its refresh token (or a user's access token) is revoked, or when a
+  // used refresh token is replayed. Token values never enter the log (an opaque token's jti is its value).
+  const revokedToken = (token: { kind: string; clientId?: string | undefined }) =>
+    record({ actor: { type: 'client', id: token.clientId }, action: 'token.revoked', target: { type: 'token', id: token.kind }, outcome: 'success' });
+  provider.on('access_token.destroyed', revokedToken);
+  provider.on('client_credentials.destroyed', revokedToken);
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    record({ actor: { type: 'client', id: ctx.oidc?.client?.clientId }, origin: origin(ctx), action: 'grant.revoked', target: { type: 'grant', id: grantId }, outcome: 'success' });
+  });
+
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => {
     logger.error({ err: error, tenant: store.tenantId }, 'oidc-provider server error');
   });
