@@ -25,7 +25,7 @@ export interface RunningServer {
 export function baseHooks(services: Services): ProviderHooks {
   return {
     interactionUrl: (tenantId, uid) => `/t/${tenantId}/interaction/${uid}`,
-    onProvider: (provider, _tenant, store) => observeProvider(provider, store, services.audit, services.logger),
+    onProvider: (provider, _tenant, store) => observeProvider(provider, store, services.auditBuffer, services.logger),
   };
 }
 

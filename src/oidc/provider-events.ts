@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/audit-log.js';
+import type { AuditSink } from '../audit/audit-buffer.js';
 import type { Logger } from '../logging/logger.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import { TOKEN_EXCHANGE_GRANT } from '../tokens/token-exchange-policy.js';
@@ -14,8 +15,8 @@ function origin(ctx: KoaContextWithOIDC) {
  * issued to a client (and every refusal, with the OAuth error as reason) is an audit event;
  * server errors inside the provider are logged with their stack, never shown.
  */
-export function observeProvider(provider: Provider, store: TenantStore, audit: AuditLog, logger: Logger): void {
-  const record = (entry: Parameters<AuditLog['record']>[1]) => {
+export function observeProvider(provider: Provider, store: TenantStore, audit: AuditSink, logger: Logger): void {
+  const record = (entry: AuditEntry) => {
     audit.record(store, entry).catch((error) => logger.error({ err: error, tenant: store.tenantId }, 'could not write audit event'));
   };
 

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from './database.js';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { Database, TenantsTable } from './database.js';
 import type { Clock } from '../clock.js';
 import { tenantFromRow, type TenantRecord } from './repositories/tenant-registry.js';
 import { ClientRepository } from './repositories/client-repository.js';
@@ -38,9 +38,16 @@ export class TenantStore {
     this.audit = new AuditRepository(db, tenantId);
   }
 
-  /** This tenant's own row (status, settings, revision). */
+  private tenantRowQuery: CompiledQuery<TenantsTable> | undefined;
+
+  /**
+   * This tenant's own row (status, settings, revision). It is read on every request (that is
+   * how changes made by other processes are seen), so the query is built and checked once per
+   * handle and only executed after that.
+   */
   async tenant(): Promise<TenantRecord | undefined> {
-    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', this.tenantId).executeTakeFirst();
+    this.tenantRowQuery ??= this.db.selectFrom('tenants').selectAll().where('id', '=', this.tenantId).compile();
+    const row = (await this.db.executeQuery(this.tenantRowQuery)).rows[0];
     return row && tenantFromRow(row);
   }
 

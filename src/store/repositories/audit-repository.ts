@@ -44,25 +44,32 @@ export class AuditRepository {
   ) {}
 
   async append(event: AuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        tenant_id: this.tenantId,
-        id: event.id,
-        occurred_at: event.occurredAt,
-        actor_type: event.actorType,
-        actor_id: event.actorId ?? null,
-        action: event.action,
-        target_type: event.targetType ?? null,
-        target_id: event.targetId ?? null,
-        outcome: event.outcome,
-        reason: event.reason ?? null,
-        client_ip: event.clientIp ?? null,
-        user_agent: event.userAgent ?? null,
-        request_id: event.requestId ?? null,
-        details: event.details ? JSON.stringify(event.details) : null,
-      })
-      .execute();
+    await this.db.insertInto('audit_events').values(this.toRow(event)).execute();
+  }
+
+  /** Several events in one statement (the buffered writer of high-volume events). */
+  async appendMany(events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.insertInto('audit_events').values(events.map((e) => this.toRow(e))).execute();
+  }
+
+  private toRow(event: AuditEvent): AuditEventsTable {
+    return {
+      tenant_id: this.tenantId,
+      id: event.id,
+      occurred_at: event.occurredAt,
+      actor_type: event.actorType,
+      actor_id: event.actorId ?? null,
+      action: event.action,
+      target_type: event.targetType ?? null,
+      target_id: event.targetId ?? null,
+      outcome: event.outcome,
+      reason: event.reason ?? null,
+      client_ip: event.clientIp ?? null,
+      user_agent: event.userAgent ?? null,
+      request_id: event.requestId ?? null,
+      details: event.details ? JSON.stringify(event.details) : null,
+    };
   }
 
   /** Newest first. */
