@@ -6,7 +6,8 @@
  * (`npm run example:orders-api` passes it to node); a service depending on a built Gatehouse gets
  * dist/verify instead, with no condition at all.
  *
- *   GATEHOUSE_ISSUER=http://localhost:3000/t/demo ORDERS_API=https://api.demo.example npm run example:orders-api
+ *   npm run example:orders-api      (defaults: the demo tenant of `npm start`, its API and scopes)
+ *   GATEHOUSE_ISSUER=... ORDERS_API=... READ_SCOPE=orders:read WRITE_SCOPE=orders:write PORT=4000 npm run example:orders-api
  */
 import { createServer } from 'node:http';
 import Koa from 'koa';
@@ -16,10 +17,12 @@ import { koaBearer, type VerifiedToken } from 'gatehouse/verify';
 const issuer = process.env.GATEHOUSE_ISSUER ?? 'http://localhost:3000/t/demo';
 const audience = process.env.ORDERS_API ?? 'https://api.demo.example';
 const port = Number(process.env.PORT ?? 4000);
+const readScope = process.env.READ_SCOPE ?? 'read';
+const writeScope = process.env.WRITE_SCOPE ?? 'write';
 
 // One middleware per permission; they share the issuer's key set (fetched once, cached).
-const canRead = koaBearer({ issuer, audience, requiredScopes: ['orders:read'], realm: 'orders' });
-const canWrite = koaBearer({ issuer, audience, requiredScopes: ['orders:write'], realm: 'orders' });
+const canRead = koaBearer({ issuer, audience, requiredScopes: [readScope], realm: 'orders' });
+const canWrite = koaBearer({ issuer, audience, requiredScopes: [writeScope], realm: 'orders' });
 
 const orders: Array<{ id: number; item: string; by: string }> = [];
 const router = new Router();

@@ -168,7 +168,7 @@ describe('gatehouse/verify: offline verification of Gatehouse access tokens', ()
     const port = await freePort();
     const child = spawn(process.execPath, ['--conditions=gatehouse-source', '--import', 'tsx', 'examples/orders-api/server.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), GATEHOUSE_ISSUER: gh.issuer('alpha'), ORDERS_API: ORDERS },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), GATEHOUSE_ISSUER: gh.issuer('alpha'), ORDERS_API: ORDERS, READ_SCOPE: 'orders:read', WRITE_SCOPE: 'orders:write' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
