@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { AuditEventsTable, Database } from '../database.js';
 import { parseJson, toNumber } from '../rows.js';
 
@@ -47,12 +47,22 @@ export class AuditRepository {
     await this.db.insertInto('audit_events').values(this.toRow(event)).execute();
   }
 
-  /** Several events in one statement (the buffered writer of high-volume events). */
+  private insertOne: CompiledQuery | undefined;
+
+  /**
+   * Several events in one transaction, one commit (the buffered writer of high-volume events).
+   * The single-row insert is built and checked by the tenant guard once, then executed with each
+   * event's values: building the query per row cost more than SQLite's insert itself.
+   */
   async appendMany(events: AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.db.insertInto('audit_events').values(events.map((e) => this.toRow(e))).execute();
+    const insert = (this.insertOne ??= this.db.insertInto('audit_events').values(this.toRow(events[0]!)).compile());
+    await this.db.transaction().execute(async (trx) => {
+      for (const event of events) await trx.executeQuery({ ...insert, parameters: Object.values(this.toRow(event)) });
+    });
   }
 
+  /** Every column, in one fixed order: appendMany passes the values positionally. */
   private toRow(event: AuditEvent): AuditEventsTable {
     return {
       tenant_id: this.tenantId,
