@@ -47,19 +47,28 @@ export class AuditRepository {
     await this.db.insertInto('audit_events').values(this.toRow(event)).execute();
   }
 
-  private insertOne: CompiledQuery | undefined;
+  /** Multi-row inserts by row count, built and checked by the tenant guard once each. */
+  private readonly inserts = new Map<number, CompiledQuery>();
 
   /**
-   * Several events in one transaction, one commit (the buffered writer of high-volume events).
-   * The single-row insert is built and checked by the tenant guard once, then executed with each
-   * event's values: building the query per row cost more than SQLite's insert itself.
+   * Several events in a few statements (the buffered writer of high-volume events): chunks of
+   * 32, 8 and 1 rows, so that only three statement shapes are ever built. Building an insert per
+   * event cost more than SQLite's insert itself; and one statement per chunk, rather than a
+   * transaction around the batch, never holds the (single, on SQLite) connection across awaits.
    */
   async appendMany(events: AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const insert = (this.insertOne ??= this.db.insertInto('audit_events').values(this.toRow(events[0]!)).compile());
-    await this.db.transaction().execute(async (trx) => {
-      for (const event of events) await trx.executeQuery({ ...insert, parameters: Object.values(this.toRow(event)) });
-    });
+    for (let i = 0; i < events.length; ) {
+      const left = events.length - i;
+      const size = left >= 32 ? 32 : left >= 8 ? 8 : 1;
+      const rows = events.slice(i, i + size).map((e) => this.toRow(e));
+      i += size;
+      let insert = this.inserts.get(size);
+      if (!insert) {
+        insert = this.db.insertInto('audit_events').values(rows).compile();
+        this.inserts.set(size, insert);
+      }
+      await this.db.executeQuery({ ...insert, parameters: rows.flatMap((row) => Object.values(row)) });
+    }
   }
 
   /** Every column, in one fixed order: appendMany passes the values positionally. */

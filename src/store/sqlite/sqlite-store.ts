@@ -3,7 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import type { Database } from '../database.js';
+import type { Database, TenantsTable } from '../database.js';
 import { KyselyStore } from '../store.js';
 import type { Clock } from '../../clock.js';
 
@@ -29,6 +29,17 @@ export class SqliteStore extends KyselyStore {
     this.sqlite.pragma('synchronous = NORMAL');
     this.ownerDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(this.sqlite) }) });
     this.systemDb = this.ownerDb;
+    // The tenant row is read on every request (tenant-routing.ts); through the query builder that
+    // read costs several times SQLite's own work (connection lock, promise hops, result plugins).
+    // It is a read by primary key of one table, so it is scoped by construction. Run outside the
+    // builder's connection lock, it may see a change another request's transaction has not
+    // committed yet: at worst a tenant runtime is rebuilt once more than needed.
+    // Prepared on first use: the table exists only once migrations have run.
+    let readTenant: BetterSqlite3.Statement | undefined;
+    this.readTenantRow = (tenantId) => {
+      readTenant ??= this.sqlite.prepare('select * from "tenants" where "id" = ?');
+      return readTenant.get(tenantId) as TenantsTable | undefined;
+    };
   }
 
   protected tenantDb(): Kysely<Database> {
