@@ -45,4 +45,5 @@ const provider = new Provider(issuer, {
   extraTokenClaims: () => ({ tid: 'bench' }),
 });
 
-createServer(provider.callback()).listen(port, '127.0.0.1', () => process.stdout.write(`bare oidc-provider on ${issuer}\n`));
+const server = createServer(provider.callback()).listen(port, '127.0.0.1', () => process.stdout.write(`bare oidc-provider on ${issuer}\n`));
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close(() => process.exit(0)));

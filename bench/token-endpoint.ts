@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     };
     const { secret, jwk } = await prepareGatehouse({ ...env, LOG_LEVEL: 'silent' });
 
-    const gatehouse = startProcess(process.env.GH_DIST ? ['dist/cli/main.js', 'start'] : ['bin/gatehouse.js', 'start'], { ...env, PORT: String(ghPort), HOST: '127.0.0.1' });
+    const gatehouse = startProcess(['bin/gatehouse.js', 'start'], { ...env, PORT: String(ghPort), HOST: '127.0.0.1' });
     const bare = startProcess(['--import', 'tsx', 'bench/bare-oidc-provider.ts'], {
         PORT: String(barePort),
         BENCH_JWK: JSON.stringify(jwk),

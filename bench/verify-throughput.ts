@@ -2,7 +2,7 @@
  * Verifications per second: `gatehouse/verify` (warm JWKS cache) against raw `jose` jwtVerify on
  * the same token and the same remote key set, measured in the same run, alternating rounds.
  *
- *   npm run bench:verify -- [--iterations 20000] [--rounds 4]
+ *   npm run bench:verify -- [--iterations 20000] [--rounds 8]
  *
  * The token is an RFC 9068 access token signed ES256 as Gatehouse signs them; the key set is
  * served on loopback like a tenant's /jwks. Both sides fetch it once, then verify from memory.
@@ -16,7 +16,7 @@ import { verify } from 'gatehouse/verify';
 const { values: args } = parseArgs({
   options: {
     iterations: { type: 'string', default: '20000' },
-    rounds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '8' },
   },
 });
 const iterations = Number(args.iterations);
