@@ -61,6 +61,7 @@ describe('attacks refused', () => {
       body: new URLSearchParams(params),
     });
     const text = await res.text();
+    // any: a JSON body whose fields the assertions read freely
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
   }
 

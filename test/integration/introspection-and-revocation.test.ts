@@ -36,6 +36,7 @@ describe('introspection and revocation', () => {
       body: new URLSearchParams(params),
     });
     const text = await res.text();
+    // any: a JSON body whose fields the assertions read freely
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
   }
   const introspect = (token: string, as = basic('vault-api', secrets.vault)) => post('introspection', as, { token });

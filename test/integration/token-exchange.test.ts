@@ -69,6 +69,7 @@ describe('token exchange (RFC 8693): a service calls a downstream API on a user\
       headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token_type: ACCESS_TOKEN_TYPE, ...params }),
     });
+    // any: a JSON body whose fields the assertions read freely
     return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Record<string, any> };
   }
 

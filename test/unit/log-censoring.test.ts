@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createLogger, CENSORED } from '../../src/logging/logger.js';
 
-/** Log lines as the logger writes them. */
+/** Log lines as the logger writes them (any: parsed JSON whose fields the assertions read freely). */
 function capture(): { lines: () => Array<Record<string, any>>; logger: ReturnType<typeof createLogger> } {
   const out: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => void out.push(line) } });
