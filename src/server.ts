@@ -61,7 +61,7 @@ export interface RunningServer {
 export function baseHooks(services: Services): ProviderHooks {
   return {
     interactionUrl: (tenantId, uid) => `/t/${tenantId}/interaction/${uid}`,
-    onProvider: (provider, _tenant, store) => observeProvider(provider, store, services.audit, services.logger),
+    onProvider: (provider, _tenant, store) => observeProvider(provider, store, services.auditBuffer, services.logger),
   };
 }
 
@@ -75,6 +75,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const extensions = options.extensions ?? {};
   const { config, logger, store } = services;
+  if (config.clients.allowInsecureLoopbackJwksUri) {
+    logger.warn('clients.allowInsecureLoopbackJwksUri is on: apps may register a jwks_uri on a loopback host and it is fetched past the SSRF guard; never in production');
+  }
   const migration = await store.migrate();
   if (migration.ran.length) logger.info({ migrations: migration.ran }, 'applied migrations');
   const declared = await applyDeclarations(services, config.tenants);

@@ -6,6 +6,7 @@ import { loadMasterKeys } from './crypto/master-key.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { AuditLog } from './audit/audit-log.js';
+import { AuditBuffer } from './audit/audit-buffer.js';
 import { SigningKeyService, type SigningAlgorithm } from './tokens/signing-keys.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { ClientService } from './clients/client-service.js';
@@ -32,6 +33,8 @@ export interface Services {
   box: SecretBox;
   store: Store;
   audit: AuditLog;
+  /** The audit log for high-volume events (tokens), written in small batches. */
+  auditBuffer: AuditBuffer;
   keys: SigningKeyService;
   tenants: TenantService;
   clients: ClientService;
@@ -63,6 +66,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
   );
   const store = options.store ?? openStore({ url: config.database.url, clock, postgres: config.database.postgres });
   const audit = new AuditLog(clock, logger.child({ component: 'audit' }));
+  const auditBuffer = new AuditBuffer(audit, logger.child({ component: 'audit' }));
   const keys = new SigningKeyService({
     box,
     clock,
@@ -83,9 +87,10 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     box,
     store,
     audit,
+    auditBuffer,
     keys,
     tenants: new TenantService(store, keys, audit, logger),
-    clients: new ClientService(audit),
+    clients: new ClientService(audit, { allowInsecureLoopbackJwksUri: config.clients.allowInsecureLoopbackJwksUri }),
     resources: new ResourceServerService(audit),
     users: new UserService(audit),
     throttle,
@@ -102,6 +107,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     },
     async close() {
       await ldapConnectors.close();
+      await auditBuffer.flush();
       await store.close();
     },
   };

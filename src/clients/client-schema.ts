@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { TOKEN_EXCHANGE_GRANT, tokenExchangePolicySchema } from '../tokens/token-exchange-policy.js';
 
-/** RFC 8693 token exchange grant type. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export { TOKEN_EXCHANGE_GRANT };
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE_GRANT] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -58,9 +58,12 @@ export const clientInputSchema = z
     resources: z.array(resourceGrantSchema).default([]),
     tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
-    jwksUri: z.url({ protocol: /^https$/ }).optional(),
     /** Where a login can be started for the app by a third party (OIDC Core 4), e.g. a SAML partner's IdP-initiated sign-in. */
     initiateLoginUri: z.url({ protocol: /^https?$/ }).optional(),
+    /** https; a loopback http(s) URL only with clients.allowInsecureLoopbackJwksUri (checked by ClientService). */
+    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+    /** RFC 8693: downstream APIs the app may call on a user's behalf (tokens/token-exchange-policy.ts). */
+    tokenExchange: tokenExchangePolicySchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.type === 'public') {
@@ -75,6 +78,12 @@ export const clientInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'private_key_jwt needs the client\'s public keys (jwks or jwksUri)' });
     if (c.jwks && c.jwksUri) ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: 'give either jwks or jwksUri, not both' });
     const grants = c.grantTypes ?? [];
+    if (c.tokenExchange && c.type === 'public')
+      ctx.addIssue({ code: 'custom', path: ['tokenExchange'], message: 'a public client cannot exchange tokens (it cannot authenticate)' });
+    if (c.tokenExchange && c.grantTypes && !grants.includes(TOKEN_EXCHANGE_GRANT))
+      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `a token exchange policy needs the ${TOKEN_EXCHANGE_GRANT} grant` });
+    if (grants.includes(TOKEN_EXCHANGE_GRANT) && !c.tokenExchange)
+      ctx.addIssue({ code: 'custom', path: ['tokenExchange'], message: 'the token exchange grant needs a tokenExchange policy (which APIs, which scopes)' });
     if (grants.includes('authorization_code') && c.redirectUris.length === 0)
       ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'the authorization_code grant needs at least one redirect URI' });
   });

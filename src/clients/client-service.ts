@@ -5,7 +5,9 @@ import { isUniqueViolation } from '../store/store.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import type { ClientRecord, ClientSettings } from '../store/repositories/client-repository.js';
 import type { AuditLog, Actor, RequestOrigin } from '../audit/audit-log.js';
-import { clientInputSchema, type ClientInput, type ClientInputParsed } from './client-schema.js';
+import { clientInputSchema, TOKEN_EXCHANGE_GRANT, type ClientInput, type ClientInputParsed } from './client-schema.js';
+import { jwksUriProblem } from './jwks-uri-policy.js';
+import type { TokenExchangePolicy } from '../tokens/token-exchange-policy.js';
 
 export interface CreatedClient {
   client: ClientRecord;
@@ -15,7 +17,8 @@ export interface CreatedClient {
 
 function defaultGrantTypes(input: ClientInputParsed): string[] {
   if (input.type === 'public') return ['authorization_code', 'refresh_token'];
-  return input.redirectUris.length > 0 ? ['authorization_code', 'refresh_token'] : ['client_credentials'];
+  const base = input.redirectUris.length > 0 ? ['authorization_code', 'refresh_token'] : ['client_credentials'];
+  return input.tokenExchange ? [...base, TOKEN_EXCHANGE_GRANT] : base;
 }
 
 function defaultAuthMethod(input: ClientInputParsed): ClientSettings['tokenEndpointAuthMethod'] {
@@ -26,19 +29,29 @@ function defaultAuthMethod(input: ClientInputParsed): ClientSettings['tokenEndpo
 const usesSecret = (method: string) => method === 'client_secret_basic' || method === 'client_secret_post';
 
 /** Apps (OAuth clients) of a tenant. Every change bumps the tenant revision and is audited. */
+export interface ClientServiceOptions {
+  /** config `clients.allowInsecureLoopbackJwksUri` (development and tests only). */
+  allowInsecureLoopbackJwksUri?: boolean;
+}
+
 export class ClientService {
-  constructor(private readonly audit: AuditLog) {}
+  constructor(
+    private readonly audit: AuditLog,
+    private readonly options: ClientServiceOptions = {},
+  ) {}
 
   parse(input: ClientInput): ClientInputParsed {
     const parsed = clientInputSchema.safeParse(input);
     if (!parsed.success) throw new GatehouseError('client.invalid', formatZodError('', parsed.error));
+    const jwksUri = parsed.data.jwksUri;
+    const problem = jwksUri === undefined ? undefined : jwksUriProblem(jwksUri, this.options.allowInsecureLoopbackJwksUri ?? false);
+    if (problem) throw new GatehouseError('client.invalid', `jwksUri: ${problem}`);
     return parsed.data;
   }
 
-  private async settingsFor(store: TenantStore, input: ClientInputParsed, declared: boolean): Promise<ClientSettings> {
-    const grantTypes = input.grantTypes ?? defaultGrantTypes(input);
-    const tokenEndpointAuthMethod = input.tokenEndpointAuthMethod ?? defaultAuthMethod(input);
-    for (const grant of input.resources) {
+  /** The APIs and scopes named by a grant or policy must exist in the tenant. */
+  private async checkResourceGrants(store: TenantStore, grants: Array<{ resource: string; scopes: string[] }>): Promise<void> {
+    for (const grant of grants) {
       const api = await store.resourceServers.get(grant.resource);
       if (!api) throw new GatehouseError('client.unknown_resource', `no API "${grant.resource}" in this tenant; create it first`);
       const unknown = grant.scopes.filter((s) => !api.settings.scopes.includes(s));
@@ -46,6 +59,13 @@ export class ClientService {
         throw new GatehouseError('client.unknown_scope', `API "${grant.resource}" has no scope ${unknown.map((s) => `"${s}"`).join(', ')}`);
       }
     }
+  }
+
+  private async settingsFor(store: TenantStore, input: ClientInputParsed, declared: boolean): Promise<ClientSettings> {
+    const grantTypes = input.grantTypes ?? defaultGrantTypes(input);
+    const tokenEndpointAuthMethod = input.tokenEndpointAuthMethod ?? defaultAuthMethod(input);
+    await this.checkResourceGrants(store, input.resources);
+    if (input.tokenExchange) await this.checkResourceGrants(store, input.tokenExchange.resources);
     return {
       grantTypes,
       redirectUris: input.redirectUris,
@@ -58,6 +78,7 @@ export class ClientService {
       jwks: input.jwks as ClientSettings['jwks'],
       jwksUri: input.jwksUri,
       initiateLoginUri: input.initiateLoginUri,
+      ...(input.tokenExchange ? { tokenExchange: input.tokenExchange } : {}),
       ...(declared ? { declared: true } : {}),
     };
   }
@@ -130,6 +151,50 @@ export class ClientService {
       await trx.bumpRevision();
       await this.audit.record(trx, { actor, origin, action: 'client.deleted', target: { type: 'client', id: clientId }, outcome: 'success' });
     });
+  }
+
+  /**
+   * Sets (or, with `undefined`, removes) an app's token exchange policy (RFC 8693), adding or
+   * removing the token exchange grant type with it. Apps declared in configuration are changed
+   * there, not here: the next start would undo the change.
+   */
+  async setTokenExchange(store: TenantStore, clientId: string, policy: TokenExchangePolicy | undefined, actor: Actor): Promise<ClientRecord> {
+    const existing = await this.get(store, clientId);
+    if (existing.settings.declared) {
+      throw new GatehouseError('client.declared', `client "${clientId}" is declared in configuration; change its tokenExchange there`);
+    }
+    const others = existing.settings.grantTypes.filter((g) => g !== TOKEN_EXCHANGE_GRANT);
+    const grantTypes = policy ? [...others, TOKEN_EXCHANGE_GRANT] : others;
+    if (grantTypes.length === 0) throw new GatehouseError('client.invalid', `client "${clientId}" would have no grant type left`);
+    const input = this.parse({
+      clientId,
+      name: existing.name,
+      type: existing.type,
+      grantTypes: grantTypes as ClientInput['grantTypes'],
+      redirectUris: existing.settings.redirectUris,
+      postLogoutRedirectUris: existing.settings.postLogoutRedirectUris,
+      backchannelLogoutUri: existing.settings.backchannelLogoutUri,
+      firstParty: existing.settings.firstParty,
+      scopes: existing.settings.scopes,
+      resources: existing.settings.resources,
+      tokenEndpointAuthMethod: existing.settings.tokenEndpointAuthMethod as ClientInput['tokenEndpointAuthMethod'],
+      jwks: existing.settings.jwks as ClientInput['jwks'],
+      jwksUri: existing.settings.jwksUri,
+      tokenExchange: policy,
+    });
+    const settings = await this.settingsFor(store, input, false);
+    await store.transaction(async (trx) => {
+      await trx.clients.update(clientId, { settings });
+      await trx.bumpRevision();
+      await this.audit.record(trx, {
+        actor,
+        action: 'client.token_exchange_set',
+        target: { type: 'client', id: clientId },
+        outcome: 'success',
+        details: { resources: policy?.resources ?? [], subjectAudiences: policy?.subjectAudiences },
+      });
+    });
+    return this.get(store, clientId);
   }
 
   /** A new secret replaces the old one at once; it is returned once. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { tenantIdSchema, TENANT_STATUSES } from '../tenants/tenant-id.js';
 import { tenantSettingsSchema } from '../tenants/tenant-settings.js';
 import { clientInputSchema } from '../clients/client-schema.js';
+import { jwksUriProblem } from '../clients/jwks-uri-policy.js';
 import { resourceServerInputSchema } from '../tokens/resource-server-schema.js';
 import { samlConnectionInputSchema } from '../connectors/saml/saml-connection-schema.js';
 import { ldapConnectionInputSchema } from '../connectors/ldap/ldap-settings.js';
@@ -128,6 +129,16 @@ export const webhooksSchema = z.strictObject({
   allowInsecureHttpUrls: z.boolean().default(false),
 });
 
+export const clientsSchema = z.strictObject({
+  /**
+   * DEVELOPMENT AND TESTS ONLY. Lets apps register a `jwks_uri` on a loopback host
+   * (127.0.0.1, localhost, [::1]), over http or https, and lets the provider fetch it: by default
+   * such URIs are refused at registration and oidc-provider's SSRF guard refuses to connect to
+   * them. Refused when server.publicUrl is https (a production deployment).
+   */
+  allowInsecureLoopbackJwksUri: z.boolean().default(false),
+});
+
 export const demoSchema = z.strictObject({
   /** Create a `demo` tenant with a demo client when the database has no tenant yet. */
   enabled: z.boolean().default(true),
@@ -161,7 +172,22 @@ export const configSchema = z.strictObject({
   directory: directorySchema.default(directorySchema.parse({})),
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
   demo: demoSchema.default(demoSchema.parse({})),
+  clients: clientsSchema.default(clientsSchema.parse({})),
   tenants: z.array(declaredTenantSchema).default([]),
+}).superRefine((config, ctx) => {
+  if (config.clients.allowInsecureLoopbackJwksUri && config.server.publicUrl.startsWith('https:')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['clients', 'allowInsecureLoopbackJwksUri'],
+      message: 'is for development and tests only and cannot be used with an https server.publicUrl',
+    });
+  }
+  config.tenants.forEach((tenant, t) =>
+    tenant.clients.forEach((client, c) => {
+      const problem = client.jwksUri === undefined ? undefined : jwksUriProblem(client.jwksUri, config.clients.allowInsecureLoopbackJwksUri);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['tenants', t, 'clients', c, 'jwksUri'], message: problem });
+    }),
+  );
 });
 
 export type GatehouseConfig = z.output<typeof configSchema>;

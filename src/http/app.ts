@@ -6,7 +6,7 @@ import type { TenantPool } from '../tenants/tenant-pool.js';
 import { requestContext } from './request-context.js';
 import { securityHeaders } from './security-headers.js';
 import { errorHandler } from './error-handler.js';
-import { resolveTenant, dispatchToProvider } from './tenant-routing.js';
+import { resolveTenant, dispatchToProvider, TENANT_PREFIX } from './tenant-routing.js';
 import { healthRoutes } from './health.js';
 import { staticRoutes } from './static-files.js';
 
@@ -33,7 +33,12 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.publicUrl.startsWith('https:') }));
   app.use(errorHandler());
-  for (const router of [healthRoutes(deps.store), staticRoutes()]) app.use(router.routes()).use(router.allowedMethods());
+  // Health and static routes live outside /t/: tenant requests (every token) skip their matching.
+  for (const router of [healthRoutes(deps.store), staticRoutes()]) {
+    const routes = router.routes();
+    const allowed = router.allowedMethods();
+    app.use((ctx, next) => (TENANT_PREFIX.test(ctx.path) ? next() : routes(ctx as Parameters<typeof routes>[0], () => allowed(ctx as Parameters<typeof allowed>[0], next))));
+  }
   app.use(resolveTenant(deps.store));
   for (const router of deps.tenantRouters ?? []) app.use(router.routes());
   app.use(dispatchToProvider(deps.pool));

@@ -22,7 +22,18 @@ export function requestContext(logger: Logger) {
     const offered = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = logger.child({ requestId });
+    // The request's child logger is made on first use: most requests (every token issued) log
+    // only their one line below, and a child logger per request is a measurable cost at
+    // thousands of requests per second.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= logger.child({ requestId })),
+      set: (value: Logger) => {
+        log = value;
+      },
+    });
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     const path = ctx.path;
@@ -31,7 +42,7 @@ export function requestContext(logger: Logger) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const status = ctx.res.statusCode;
       const level = status >= 500 ? 'error' : 'info';
-      ctx.state.log[level]({ method, path, status, ms: Math.round(ms * 10) / 10, tenant: ctx.state.tenant?.id }, 'request');
+      (log ?? logger)[level]({ ...(log ? {} : { requestId }), method, path, status, ms: Math.round(ms * 10) / 10, tenant: ctx.state.tenant?.id }, 'request');
     });
     await next();
   };

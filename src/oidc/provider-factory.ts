@@ -8,6 +8,8 @@ import type { ResourceServerRecord } from '../store/repositories/resource-server
 import { secretMatchesDigest } from '../crypto/secrets.js';
 import { StoreOidcAdapter, type ClientMetadataLoader } from './store-adapter.js';
 import { CLAIMS_BY_SCOPE, SUPPORTED_SCOPES, createFindAccount, userClaims } from './account.js';
+import { registerTokenExchange, tokenExchangeClaims } from '../tokens/token-exchange-grant.js';
+import { providerFetch } from '../clients/jwks-uri-policy.js';
 
 /** Asymmetric algorithms only: HMAC would need client secrets in plaintext, and `none` is never allowed. */
 const ASYMMETRIC_JWS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA', 'Ed25519'];
@@ -86,6 +88,7 @@ export function createTenantProvider(inputs: ProviderInputs): Provider {
     responseTypes: ['code'],
     pkce: { required: () => true },
     clockTolerance: tokens.clockToleranceSeconds,
+    fetch: providerFetch(config.clients.allowInsecureLoopbackJwksUri),
     cookies: {
       keys: inputs.cookieKeys,
       names: { session: '_gh_session', interaction: '_gh_interaction', resume: '_gh_resume' },
@@ -179,7 +182,7 @@ export function createTenantProvider(inputs: ProviderInputs): Provider {
           for (const name of api.settings.userClaims) if (claims[name] !== undefined) extra[name] = claims[name];
         }
       }
-      return extra;
+      return { ...extra, ...tokenExchangeClaims(token) };
     },
   };
 
@@ -193,6 +196,17 @@ export function createTenantProvider(inputs: ProviderInputs): Provider {
   ) {
     return typeof this.clientSecret === 'string' && secretMatchesDigest(actual, this.clientSecret);
   };
+
+  registerTokenExchange(provider, {
+    tenantId: tenant.id,
+    resources: inputs.resources,
+    clientRecord: inputs.clientRecord,
+    jwks: inputs.jwks,
+    signingAlg: defaultAlg,
+    algorithms: ASYMMETRIC_JWS,
+    clockToleranceSeconds: tokens.clockToleranceSeconds,
+    findAccount: configuration.findAccount!,
+  });
 
   hooks.onProvider?.(provider, tenant, store);
   return provider;

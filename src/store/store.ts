@@ -1,6 +1,6 @@
 import { Migrator, sql, type ExpressionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import type { Database } from './database.js';
+import type { Database, TenantsTable } from './database.js';
 import { TenantStore } from './tenant-store.js';
 import { TenantRegistry, type TenantRecord } from './repositories/tenant-registry.js';
 import { TenantScopeGuard } from './tenant-scope-guard.js';
@@ -86,6 +86,8 @@ export abstract class KyselyStore implements Store {
   /** Connections scoped to one tenant (no query checking; the TenantStore adds the guard). */
   protected abstract tenantDb(tenantId: string): Kysely<Database>;
   protected abstract afterMigrate(): Promise<void>;
+  /** A faster read of one tenant row by id than the query builder's, where the store has one. */
+  protected readTenantRow: ((tenantId: string) => TenantsTable | undefined) | undefined = undefined;
   abstract close(): Promise<void>;
 
   private registry: TenantRegistry | undefined;
@@ -101,7 +103,7 @@ export abstract class KyselyStore implements Store {
   forTenant(tenantId: string): TenantStore {
     let store = this.tenantStores.get(tenantId);
     if (!store) {
-      store = new TenantStore(tenantId, this.tenantDb(tenantId).withPlugin(new TenantScopeGuard(tenantId)), this.clock);
+      store = new TenantStore(tenantId, this.tenantDb(tenantId).withPlugin(new TenantScopeGuard(tenantId)), this.clock, this.readTenantRow);
       this.tenantStores.set(tenantId, store);
     }
     return store;

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from './database.js';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { Database, TenantsTable } from './database.js';
 import type { Clock } from '../clock.js';
 import { tenantFromRow, type TenantRecord } from './repositories/tenant-registry.js';
 import { ClientRepository } from './repositories/client-repository.js';
@@ -40,6 +40,8 @@ export class TenantStore {
     readonly tenantId: string,
     private readonly db: Kysely<Database>,
     readonly clock: Clock,
+    /** A store's faster way to read one tenant row by id, when it has one (SQLite). */
+    private readonly readTenantRow?: (tenantId: string) => TenantsTable | undefined,
   ) {
     this.clients = new ClientRepository(db, tenantId, clock);
     this.resourceServers = new ResourceServerRepository(db, tenantId, clock);
@@ -56,9 +58,20 @@ export class TenantStore {
     this.webhooks = new WebhookRepository(db, tenantId, clock);
   }
 
-  /** This tenant's own row (status, settings, revision). */
+  private tenantRowQuery: CompiledQuery<TenantsTable> | undefined;
+
+  /**
+   * This tenant's own row (status, settings, revision). It is read on every request (that is
+   * how changes made by other processes are seen), so the query is built and checked once per
+   * handle and only executed after that.
+   */
   async tenant(): Promise<TenantRecord | undefined> {
-    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', this.tenantId).executeTakeFirst();
+    if (this.readTenantRow && !this.db.isTransaction) {
+      const row = this.readTenantRow(this.tenantId);
+      return row && tenantFromRow(row);
+    }
+    this.tenantRowQuery ??= this.db.selectFrom('tenants').selectAll().where('id', '=', this.tenantId).compile();
+    const row = (await this.db.executeQuery(this.tenantRowQuery)).rows[0];
     return row && tenantFromRow(row);
   }
 

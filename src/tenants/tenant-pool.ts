@@ -14,6 +14,7 @@ import type { SigningKeyService } from '../tokens/signing-keys.js';
 import { createTenantProvider, type ProviderHooks } from '../oidc/provider-factory.js';
 import { clientMetadata } from '../oidc/client-metadata.js';
 import { accountClientRecord, isBuiltInClient } from '../account/account-client.js';
+import { cacheClientInstances } from '../oidc/client-instance-cache.js';
 
 /**
  * What one tenant needs in memory to answer requests: its oidc-provider and caches of its apps.
@@ -119,6 +120,7 @@ export class TenantPool {
       loadClient,
       hooks,
     });
+    cacheClientInstances(provider, CLIENT_CACHE_SIZE, loadClient);
     const callback = provider.callback() as unknown as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     this.builds++;
     this.options.logger.debug({ tenant: tenant.id, revision: tenant.revision }, 'built tenant runtime');

@@ -40,6 +40,36 @@ export class ResourceServerService {
     return { resource: (await store.resourceServers.get(identifier))!, change };
   }
 
+  /**
+   * Changes some settings of an API. A scope still granted to an app (for client credentials or
+   * token exchange) cannot be removed: the app would go on receiving it. APIs declared in
+   * configuration are changed there, not here: the next start would undo the change.
+   */
+  async update(
+    store: TenantStore,
+    identifier: string,
+    patch: Partial<Omit<ResourceServerInput, 'identifier'>>,
+    actor: Actor,
+  ): Promise<ResourceServerRecord> {
+    const existing = await this.get(store, identifier);
+    if (existing.settings.declared) throw new GatehouseError('resource.declared', `API "${identifier}" is declared in configuration; change it there`);
+    const { declared: _declared, ...current } = existing.settings;
+    if (patch.scopes) {
+      const kept = new Set(patch.scopes);
+      const stillGranted: string[] = [];
+      for (const client of await store.clients.list()) {
+        const grants = [...client.settings.resources, ...(client.settings.tokenExchange?.resources ?? [])].filter((g) => g.resource === identifier);
+        const lost = grants.flatMap((g) => g.scopes).filter((s) => !kept.has(s));
+        if (lost.length) stillGranted.push(`${client.clientId} (${[...new Set(lost)].join(' ')})`);
+      }
+      if (stillGranted.length) {
+        throw new GatehouseError('resource.scope_in_use', `cannot remove scopes still granted to: ${stillGranted.join(', ')}`, { status: 409 });
+      }
+    }
+    const { resource } = await this.upsert(store, { identifier, name: existing.name, ...current, ...patch } as ResourceServerInput, actor);
+    return resource;
+  }
+
   async get(store: TenantStore, identifier: string): Promise<ResourceServerRecord> {
     const api = await store.resourceServers.get(identifier);
     if (!api) throw notFound('resource.not_found', `no API "${identifier}" in tenant "${store.tenantId}"`);

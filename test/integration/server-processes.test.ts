@@ -100,6 +100,20 @@ describeWhen(pg, 'two server processes on one PostgreSQL database', () => {
     await jwtVerify(fromB, createRemoteJWKSet(new URL(`${a.url}/t/shared/jwks`)), { audience: API });
   });
 
+  it('drops a changed app from its client cache on the next request: a rotated secret stops working in both processes', async () => {
+    const cliEnv = { ...env, LOG_LEVEL: 'silent' };
+    const created = await runCli(['client', 'create', 'shared', '--id', 'rotating', '--grant', 'client_credentials', '--resource', `${API}=read`, '--json'], { env: cliEnv });
+    const oldSecret = created.json().clientSecret as string;
+    await token(a, 'rotating', oldSecret); // both processes now hold the app in their cache
+    await token(b, 'rotating', oldSecret);
+    const rotated = await runCli(['client', 'rotate-secret', 'shared', 'rotating', '--json'], { env: cliEnv });
+    const newSecret = rotated.json().clientSecret as string;
+    for (const server of [a, b]) {
+      await expect(token(server, 'rotating', oldSecret)).rejects.toBeInstanceOf(oidc.WWWAuthenticateChallengeError);
+      await expect(token(server, 'rotating', newSecret)).resolves.toEqual(expect.any(String));
+    }
+  });
+
   it('sees a change made elsewhere on its next request: a new app, a suspension, a key rotation', async () => {
     const cliEnv = { ...env, LOG_LEVEL: 'silent' };
     const created = await runCli(['client', 'create', 'shared', '--id', 'late', '--grant', 'client_credentials', '--resource', `${API}=read`, '--json'], { env: cliEnv });

@@ -140,6 +140,15 @@ function storeContract(name: string, open: (clock: ManualClock) => Promise<{ sto
       expect(await store.forTenant('beta').audit.list()).toHaveLength(0);
     });
 
+    it('appends a batch of audit events in one go, to its own tenant only', async () => {
+      const b = store.forTenant('beta');
+      const event = (i: number) => ({ id: `${clock.now().toString(16).padStart(12, '0')}b${i}`, occurredAt: clock.now(), actorType: 'client', actorId: 'job', action: 'token.issued', targetType: undefined, targetId: undefined, outcome: 'success' as const, reason: undefined, clientIp: undefined, userAgent: undefined, requestId: undefined, details: { i } });
+      clock.advance(1);
+      await b.audit.appendMany([0, 1, 2, 3].map(event));
+      expect((await b.audit.list({ action: 'token.issued' })).map((e) => e.details!.i)).toEqual([3, 2, 1, 0]);
+      expect(await store.forTenant('alpha').audit.list({ action: 'token.issued' })).toHaveLength(0);
+    });
+
     it('rolls a tenant transaction back as a whole', async () => {
       const a = store.forTenant('alpha');
       await expect(

@@ -16,6 +16,7 @@ export const clientView = (c: ClientRecord) => ({
   backchannelLogoutUri: c.settings.backchannelLogoutUri,
   scopes: c.settings.scopes,
   resources: c.settings.resources,
+  tokenExchange: c.settings.tokenExchange,
   hasSecret: Boolean(c.secretDigest),
   declaredInConfig: Boolean(c.settings.declared),
   createdAt: isoTime(c.createdAt),
@@ -43,6 +44,17 @@ interface CreateOptions {
   authMethod?: string;
   jwksUri?: string;
   jwks?: string;
+  exchange: string[];
+  exchangeSubjectAudience: string[];
+}
+
+/** `--exchange` and `--exchange-subject-audience` as a token exchange policy (RFC 8693). */
+function exchangePolicy(exchange: string[], subjectAudiences: string[]) {
+  if (exchange.length === 0) {
+    if (subjectAudiences.length) throw new CliUsageError('--exchange-subject-audience needs at least one --exchange');
+    return undefined;
+  }
+  return { resources: exchange.map(parseResourceGrant), ...(subjectAudiences.length ? { subjectAudiences } : {}) };
 }
 
 export function registerClientCommands(program: Command): void {
@@ -64,6 +76,8 @@ export function registerClientCommands(program: Command): void {
     .option('--auth-method <method>', 'client_secret_basic (default), client_secret_post, private_key_jwt or none')
     .option('--jwks-uri <uri>', 'the app\'s public keys, for private_key_jwt')
     .option('--jwks <json>', 'the app\'s public keys as a JWKS document, for private_key_jwt')
+    .option('--exchange <uri=scopes>', 'token exchange (RFC 8693): a downstream API the app may call on a user\'s behalf, with its scopes at most (repeatable)', collect, [])
+    .option('--exchange-subject-audience <uri>', 'token exchange: accept only user tokens issued for this API (repeatable)', collect, [])
     .action(async (tenantId: string, opts: CreateOptions, cmd: Command) =>
       runWithServices(cmd, async (s, out) => {
         const store = await tenantStore(s, tenantId);
@@ -89,6 +103,7 @@ export function registerClientCommands(program: Command): void {
           tokenEndpointAuthMethod: opts.authMethod,
           jwksUri: opts.jwksUri,
           jwks,
+          tokenExchange: exchangePolicy(opts.exchange, opts.exchangeSubjectAudience),
         } as ClientInput;
         const { client: created, secret } = await s.clients.create(store, input, operatorActor());
         out.result({ ...clientView(created), ...(secret ? { clientSecret: secret } : {}) }, () =>
@@ -130,6 +145,26 @@ export function registerClientCommands(program: Command): void {
       runWithServices(cmd, async (s, out) => {
         await s.clients.delete(await tenantStore(s, tenantId), clientId, operatorActor());
         out.result({ deleted: clientId }, () => `deleted client ${clientId}`);
+      }),
+    );
+
+  client
+    .command('set-exchange <tenant> <clientId>')
+    .description('set the app\'s token exchange policy (RFC 8693): which APIs it may call on a user\'s behalf; --remove takes it away')
+    .option('--exchange <uri=scopes>', 'a downstream API and the most scopes the app may obtain for it (repeatable)', collect, [])
+    .option('--subject-audience <uri>', 'accept only user tokens issued for this API (repeatable)', collect, [])
+    .option('--remove', 'remove the policy and the token exchange grant')
+    .action(async (tenantId: string, clientId: string, opts: { exchange: string[]; subjectAudience: string[]; remove?: boolean }, cmd: Command) =>
+      runWithServices(cmd, async (s, out) => {
+        if (opts.remove && opts.exchange.length) throw new CliUsageError('give either --exchange or --remove');
+        const policy = exchangePolicy(opts.exchange, opts.subjectAudience);
+        if (!policy && !opts.remove) throw new CliUsageError('give at least one --exchange <uri=scopes>, or --remove');
+        const updated = await s.clients.setTokenExchange(await tenantStore(s, tenantId), clientId, policy, operatorActor());
+        out.result(clientView(updated), () =>
+          policy
+            ? `client ${clientId} may exchange user tokens for: ${policy.resources.map((r) => `${r.resource} (${r.scopes.join(' ')})`).join(', ')}`
+            : `client ${clientId} may no longer exchange tokens`,
+        );
       }),
     );
 

@@ -42,6 +42,36 @@ export function registerResourceCommands(program: Command): void {
     );
 
   resource
+    .command('update <tenant> <identifier>')
+    .description('change an API; options not given keep their value (--scope and --user-claim replace the list)')
+    .option('--name <name>')
+    .option('--scope <scope>', 'a scope the API accepts (repeatable; replaces the list)', collect, [])
+    .option('--format <format>', 'jwt or opaque')
+    .option('--ttl <seconds>', 'access token lifetime in seconds')
+    .option('--user-claim <claim>', 'user attribute to put in its tokens (repeatable; replaces the list)', collect, [])
+    .option('--no-user-claims', 'put no user attributes in its tokens')
+    .action(
+      async (
+        tenantId: string,
+        identifier: string,
+        opts: { name?: string; scope: string[]; format?: string; ttl?: string; userClaim: string[]; userClaims: boolean },
+        cmd: Command,
+      ) =>
+        runWithServices(cmd, async (s, out) => {
+          if (opts.ttl !== undefined && !/^\d+$/.test(opts.ttl)) throw new CliUsageError('--ttl is a whole number of seconds');
+          const patch = {
+            ...(opts.name !== undefined ? { name: opts.name } : {}),
+            ...(opts.scope.length ? { scopes: opts.scope } : {}),
+            ...(opts.format !== undefined ? { accessTokenFormat: opts.format } : {}),
+            ...(opts.ttl !== undefined ? { accessTokenTtl: Number(opts.ttl) } : {}),
+            ...(opts.userClaim.length ? { userClaims: opts.userClaim } : !opts.userClaims ? { userClaims: [] } : {}),
+          } as Partial<ResourceServerInput>;
+          const r = await s.resources.update(await tenantStore(s, tenantId), identifier, patch, operatorActor());
+          out.result(view(r), () => `updated API ${r.identifier} in tenant ${tenantId}`);
+        }),
+    );
+
+  resource
     .command('list <tenant>')
     .description('list the APIs of a tenant')
     .action(async (tenantId: string, _opts, cmd: Command) =>

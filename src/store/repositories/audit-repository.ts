@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { AuditEventsTable, Database } from '../database.js';
 import { parseJson, toNumber } from '../rows.js';
 
@@ -44,25 +44,51 @@ export class AuditRepository {
   ) {}
 
   async append(event: AuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        tenant_id: this.tenantId,
-        id: event.id,
-        occurred_at: event.occurredAt,
-        actor_type: event.actorType,
-        actor_id: event.actorId ?? null,
-        action: event.action,
-        target_type: event.targetType ?? null,
-        target_id: event.targetId ?? null,
-        outcome: event.outcome,
-        reason: event.reason ?? null,
-        client_ip: event.clientIp ?? null,
-        user_agent: event.userAgent ?? null,
-        request_id: event.requestId ?? null,
-        details: event.details ? JSON.stringify(event.details) : null,
-      })
-      .execute();
+    await this.db.insertInto('audit_events').values(this.toRow(event)).execute();
+  }
+
+  /** Multi-row inserts by row count, built and checked by the tenant guard once each. */
+  private readonly inserts = new Map<number, CompiledQuery>();
+
+  /**
+   * Several events in a few statements (the buffered writer of high-volume events): chunks of
+   * 32, 8 and 1 rows, so that only three statement shapes are ever built. Building an insert per
+   * event cost more than SQLite's insert itself; and one statement per chunk, rather than a
+   * transaction around the batch, never holds the (single, on SQLite) connection across awaits.
+   */
+  async appendMany(events: AuditEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; ) {
+      const left = events.length - i;
+      const size = left >= 32 ? 32 : left >= 8 ? 8 : 1;
+      const rows = events.slice(i, i + size).map((e) => this.toRow(e));
+      i += size;
+      let insert = this.inserts.get(size);
+      if (!insert) {
+        insert = this.db.insertInto('audit_events').values(rows).compile();
+        this.inserts.set(size, insert);
+      }
+      await this.db.executeQuery({ ...insert, parameters: rows.flatMap((row) => Object.values(row)) });
+    }
+  }
+
+  /** Every column, in one fixed order: appendMany passes the values positionally. */
+  private toRow(event: AuditEvent): AuditEventsTable {
+    return {
+      tenant_id: this.tenantId,
+      id: event.id,
+      occurred_at: event.occurredAt,
+      actor_type: event.actorType,
+      actor_id: event.actorId ?? null,
+      action: event.action,
+      target_type: event.targetType ?? null,
+      target_id: event.targetId ?? null,
+      outcome: event.outcome,
+      reason: event.reason ?? null,
+      client_ip: event.clientIp ?? null,
+      user_agent: event.userAgent ?? null,
+      request_id: event.requestId ?? null,
+      details: event.details ? JSON.stringify(event.details) : null,
+    };
   }
 
   /** Newest first. */

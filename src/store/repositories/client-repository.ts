@@ -17,6 +17,8 @@ export interface ClientSettings {
   jwksUri?: string | undefined;
   /** OIDC Core 4: where a third party (a SAML partner's IdP-initiated sign-in) starts a login for the app. */
   initiateLoginUri?: string | undefined;
+  /** RFC 8693 delegation policy (tokens/token-exchange-policy.ts). */
+  tokenExchange?: { resources: Array<{ resource: string; scopes: string[] }>; subjectAudiences?: string[] | undefined } | undefined;
   /** Set for clients that come from configuration: the CLI refuses to edit them. */
   declared?: boolean | undefined;
 }
