@@ -59,6 +59,16 @@ export class TenantStore {
   }
 
   private tenantRowQuery: CompiledQuery<TenantsTable> | undefined;
+  /** The last tenant record built, reused while the row's revision has not moved (no JSON or schema parse per request). */
+  private lastTenant: TenantRecord | undefined;
+
+  private fromRow(row: TenantsTable | undefined): TenantRecord | undefined {
+    if (!row) return undefined;
+    const cached = this.lastTenant;
+    if (cached && cached.revision === Number(row.revision) && cached.status === row.status && cached.updatedAt === Number(row.updated_at)) return cached;
+    this.lastTenant = tenantFromRow(row);
+    return this.lastTenant;
+  }
 
   /**
    * This tenant's own row (status, settings, revision). It is read on every request (that is
@@ -66,13 +76,9 @@ export class TenantStore {
    * handle and only executed after that.
    */
   async tenant(): Promise<TenantRecord | undefined> {
-    if (this.readTenantRow && !this.db.isTransaction) {
-      const row = this.readTenantRow(this.tenantId);
-      return row && tenantFromRow(row);
-    }
+    if (this.readTenantRow && !this.db.isTransaction) return this.fromRow(this.readTenantRow(this.tenantId));
     this.tenantRowQuery ??= this.db.selectFrom('tenants').selectAll().where('id', '=', this.tenantId).compile();
-    const row = (await this.db.executeQuery(this.tenantRowQuery)).rows[0];
-    return row && tenantFromRow(row);
+    return this.fromRow((await this.db.executeQuery(this.tenantRowQuery)).rows[0]);
   }
 
   /**
