@@ -130,6 +130,7 @@ export async function startServer(
     clock: services.clock,
     logger: logger.child({ component: 'webhooks' }),
     config: config.webhooks,
+    allowPrivateNetworks: config.outbound.allowPrivateNetworks,
   });
   if (config.webhooks.dispatcherEnabled) dispatcher.start();
   logger.info({ port, publicUrl: config.server.publicUrl, store: store.kind }, 'gatehouse listening');

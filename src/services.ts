@@ -77,7 +77,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
   const throttle = new SignInThrottle(clock);
   // Read at each use: the public URL is fixed only once the server listens (tests, port 0).
   const publicUrl = () => config.server.publicUrl;
-  const saml = new SamlConnectionService({ box, audit, clock, logger: logger.child({ component: 'saml' }), publicUrl, fetcher: options.samlMetadataFetcher });
+  const saml = new SamlConnectionService({ box, audit, clock, logger: logger.child({ component: 'saml' }), publicUrl, fetcher: options.samlMetadataFetcher, allowPrivateNetworks: config.outbound.allowPrivateNetworks });
   const ldap = new LdapConnectionService(box, audit);
   const ldapConnectors = new LdapConnectorSource({ connections: ldap, clock, logger: logger.child({ component: 'ldap' }) });
   return {

@@ -33,14 +33,15 @@ export function jwksUriProblem(uri: string, allowInsecureLoopback: boolean): str
 type ProviderFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /**
- * oidc-provider's outgoing `fetch` (jwks_uri of apps). oidc-provider passes its SSRF-guarding
- * undici dispatcher in `init.dispatcher`; it is dropped only for loopback URLs and only when the
- * development option is on.
+ * oidc-provider's outgoing `fetch` (apps' jwks_uri, back-channel logout). oidc-provider passes
+ * its SSRF-guarding undici dispatcher in `init.dispatcher`; it is dropped for loopback URLs when
+ * the development option is on, and for every URL when the installation allows callbacks into
+ * private networks.
  */
-export function providerFetch(allowInsecureLoopback: boolean): ProviderFetch {
+export function providerFetch(allowInsecureLoopback: boolean, allowPrivateNetworks = false): ProviderFetch {
   return (input, init) => {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (allowInsecureLoopback && URL.canParse(href) && isLoopbackUrl(new URL(href))) {
+    if (allowPrivateNetworks || (allowInsecureLoopback && URL.canParse(href) && isLoopbackUrl(new URL(href)))) {
       const { dispatcher: _ssrfGuard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
       return globalThis.fetch(input, rest);
     }

@@ -139,6 +139,17 @@ export const clientsSchema = z.strictObject({
   allowInsecureLoopbackJwksUri: z.boolean().default(false),
 });
 
+export const outboundSchema = z.strictObject({
+  /**
+   * Let Gatehouse's outgoing requests to addresses that tenant admins configure (back-channel
+   * logout to apps, apps' jwks_uri, SAML metadata URLs, webhooks) reach private, loopback and
+   * link-local addresses. Off by default: in a shared deployment a tenant admin could otherwise
+   * make Gatehouse probe its internal network (SSRF). Turn it on for an on-premises installation
+   * whose apps and partners live on a private network.
+   */
+  allowPrivateNetworks: z.boolean().default(false),
+});
+
 export const demoSchema = z.strictObject({
   /** Create a `demo` tenant with a demo client when the database has no tenant yet. */
   enabled: z.boolean().default(true),
@@ -173,6 +184,7 @@ export const configSchema = z.strictObject({
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
   demo: demoSchema.default(demoSchema.parse({})),
   clients: clientsSchema.default(clientsSchema.parse({})),
+  outbound: outboundSchema.default(outboundSchema.parse({})),
   tenants: z.array(declaredTenantSchema).default([]),
 }).superRefine((config, ctx) => {
   if (config.clients.allowInsecureLoopbackJwksUri && config.server.publicUrl.startsWith('https:')) {

@@ -69,6 +69,14 @@ export function observeProvider(provider: Provider, store: TenantStore, audit: A
     record({ actor: { type: 'client', id: ctx.oidc?.client?.clientId }, origin: origin(ctx), action: 'grant.revoked', target: { type: 'grant', id: grantId }, outcome: 'success' });
   });
 
+  // A back-channel logout that did not reach the app: its session there stays open, so it is said
+  // loudly. A private or loopback address is refused by the SSRF guard unless the installation
+  // allows it (outbound.allowPrivateNetworks).
+  provider.on('backchannel.error', (_ctx: KoaContextWithOIDC, error: Error, client: { clientId: string; backchannelLogoutUri?: string }) => {
+    logger.warn({ tenant: store.tenantId, client: client?.clientId, uri: client?.backchannelLogoutUri, reason: error.message }, 'back-channel logout failed');
+    record({ actor: { type: 'system' }, action: 'logout.backchannel_failed', target: { type: 'client', id: client?.clientId }, outcome: 'failure', reason: error.message.slice(0, 200) });
+  });
+
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => {
     logger.error({ err: error, tenant: store.tenantId }, 'oidc-provider server error');
   });

@@ -88,7 +88,7 @@ export function createTenantProvider(inputs: ProviderInputs): Provider {
     responseTypes: ['code'],
     pkce: { required: () => true },
     clockTolerance: tokens.clockToleranceSeconds,
-    fetch: providerFetch(config.clients.allowInsecureLoopbackJwksUri),
+    fetch: providerFetch(config.clients.allowInsecureLoopbackJwksUri, config.outbound.allowPrivateNetworks),
     cookies: {
       keys: inputs.cookieKeys,
       names: { session: '_gh_session', interaction: '_gh_interaction', resume: '_gh_resume' },

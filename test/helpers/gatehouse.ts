@@ -48,6 +48,8 @@ export async function startGatehouse(
       logging: { level: 'silent' },
       demo: { enabled: false },
       maintenance: { purgeIntervalSeconds: 0 },
+      // Every peer of the tests (apps, partners, webhook receivers) listens on loopback.
+      outbound: { allowPrivateNetworks: true },
       ...options.overrides,
     },
   });

@@ -23,6 +23,8 @@ export async function createTestServices(options: { clock?: Clock; overrides?: R
       logging: { level: 'silent' },
       demo: { enabled: false },
       maintenance: { purgeIntervalSeconds: 0 },
+      // The tests' peers (directories, partners, receivers) listen on loopback.
+      outbound: { allowPrivateNetworks: true },
       ...options.overrides,
     },
   });

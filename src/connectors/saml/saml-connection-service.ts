@@ -44,6 +44,8 @@ export interface SamlConnectionServiceDeps {
   /** Read at each use: tests learn their port only after listening. */
   publicUrl: () => string;
   fetcher?: MetadataFetcher;
+  /** Metadata URLs may resolve to private or loopback addresses (outbound.allowPrivateNetworks). */
+  allowPrivateNetworks?: boolean;
 }
 
 /** The context a connection's private keys are sealed under: tenant and purpose bound. */
@@ -62,7 +64,7 @@ export class SamlConnectionService {
   private readonly fetcher: MetadataFetcher;
 
   constructor(private readonly deps: SamlConnectionServiceDeps) {
-    this.fetcher = deps.fetcher ?? httpMetadataFetcher;
+    this.fetcher = deps.fetcher ?? httpMetadataFetcher({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false });
   }
 
   parse(input: unknown): SamlConnectionInputParsed {

@@ -1,4 +1,5 @@
 import { GatehouseError } from '../../errors/gatehouse-error.js';
+import { assertPublicDestination } from '../../http/outbound-guard.js';
 
 /** Fetches a partner's metadata document. An interface so that tests and other transports can replace it. */
 export interface MetadataFetcher {
@@ -12,10 +13,13 @@ const FETCH_TIMEOUT_MS = 10_000;
 
 /**
  * Plain `fetch`, with a timeout, a size limit and no redirects followed: a redirect could lead
- * from the https URL an administrator checked to somewhere else.
+ * from the https URL an administrator checked to somewhere else. A URL that resolves to a private
+ * or loopback address is refused unless the installation allows it (SSRF).
  */
-export const httpMetadataFetcher: MetadataFetcher = {
+export function httpMetadataFetcher(options: { allowPrivateNetworks: boolean }): MetadataFetcher {
+  return {
   async fetch(url) {
+    await assertPublicDestination(url, options.allowPrivateNetworks);
     let response: Response;
     try {
       response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' } });
@@ -43,3 +47,4 @@ export const httpMetadataFetcher: MetadataFetcher = {
     return Buffer.concat(chunks).toString('utf8');
   },
 };
+}

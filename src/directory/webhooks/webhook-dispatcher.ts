@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomId } from '../../crypto/secrets.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logging/logger.js';
+import { assertPublicDestination } from '../../http/outbound-guard.js';
 import type { Store } from '../../store/store.js';
 import type { TenantStore } from '../../store/tenant-store.js';
 import type { WebhookDeliveryRecord, WebhookSubscriptionRecord } from '../../store/repositories/webhook-repository.js';
@@ -26,14 +27,16 @@ export type WebhookSender = (url: string, headers: Record<string, string>, body:
  * subscription names its receiver exactly), a time limit per attempt. Error texts are short
  * codes, never a response body (which could echo the payload or secrets of the receiver).
  */
-export const fetchSender: WebhookSender = async (url, headers, body, timeoutMs) => {
+export const fetchSender = (options: { allowPrivateNetworks: boolean }): WebhookSender => async (url, headers, body, timeoutMs) => {
   try {
+    await assertPublicDestination(url, options.allowPrivateNetworks);
     const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel().catch(() => {});
     return { status: res.status };
   } catch (error) {
     const e = error as { name?: string; cause?: { code?: string } };
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return { error: 'timeout' };
+    if ((error as { code?: string }).code === 'outbound.private_address') return { error: 'private_address' };
     return { error: e.cause?.code ?? 'network_error' };
   }
 };
@@ -48,6 +51,8 @@ export interface WebhookDispatcherOptions {
   logger: Logger;
   config: GatehouseConfig['webhooks'];
   sender?: WebhookSender;
+  /** Receivers may be on private or loopback addresses (outbound.allowPrivateNetworks). */
+  allowPrivateNetworks?: boolean;
   /** Pins the retry jitter in tests. */
   random?: () => number;
   /** Names this dispatcher in leases (default: host, process and a random part). */
@@ -76,7 +81,7 @@ export class WebhookDispatcher {
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomId(4)}`;
-    this.sender = options.sender ?? fetchSender;
+    this.sender = options.sender ?? fetchSender({ allowPrivateNetworks: options.allowPrivateNetworks ?? false });
     const c = options.config;
     this.policy = { baseSeconds: c.retryBaseSeconds, maxSeconds: c.retryMaxSeconds, maxAttempts: c.maxAttempts, random: options.random };
   }
