@@ -5,6 +5,7 @@
  * p50 and p99 latency. Each server runs in its own process; the load generator runs here.
  *
  *   npm run bench:tokens -- [--duration 10] [--connections 10] [--rounds 2] [--log-level info]
+ *   BENCH_PROF=1 npm run bench:tokens   # also writes V8 CPU profiles of both servers to /tmp/ghprof/{gh,bare}
  *
  * Gatehouse runs as `gatehouse start` (SQLite in a temporary directory, logging at --log-level to
  * /dev/null), with every request going through the whole edge: request id and log line, tenant
@@ -138,8 +139,8 @@ async function main(): Promise<void> {
     };
     const { secret, jwk } = await prepareGatehouse({ ...env, LOG_LEVEL: 'silent' });
 
-    const gatehouse = startProcess(['bin/gatehouse.js', 'start'], { ...env, PORT: String(ghPort), HOST: '127.0.0.1' });
-    const bare = startProcess(['--import', 'tsx', 'bench/bare-oidc-provider.ts'], {
+    const gatehouse = startProcess([...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ghprof/gh'] : []), 'bin/gatehouse.js', 'start'], { ...env, PORT: String(ghPort), HOST: '127.0.0.1' });
+    const bare = startProcess([...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ghprof/bare'] : []), '--import', 'tsx', 'bench/bare-oidc-provider.ts'], {
         PORT: String(barePort),
         BENCH_JWK: JSON.stringify(jwk),
         BENCH_CLIENT_ID: CLIENT_ID,

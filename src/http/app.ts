@@ -27,6 +27,9 @@ export interface AppDependencies {
  * then per-tenant routing. Request bodies are parsed only by the routes that need them, never
  * before a request reaches oidc-provider (it parses its own).
  */
+/** Paths below `/t/<tenant>` that only oidc-provider serves (see oidc-provider's default routes). */
+const PROVIDER_ONLY_PATHS = new Set(['/token', '/jwks', '/me', '/token/introspection', '/token/revocation', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
+
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
   app.silent = true;
@@ -40,7 +43,11 @@ export function createApp(deps: AppDependencies): Koa {
     app.use((ctx, next) => (TENANT_PREFIX.test(ctx.path) ? next() : routes(ctx as Parameters<typeof routes>[0], () => allowed(ctx as Parameters<typeof allowed>[0], next))));
   }
   app.use(resolveTenant(deps.store));
+  // The provider's own endpoints (the token endpoint above all) skip Gatehouse's tenant routers:
+  // none of them serves these paths, and matching every router costs on the hottest path.
+  const toProvider = dispatchToProvider(deps.pool);
+  app.use((ctx, next) => (PROVIDER_ONLY_PATHS.has(ctx.state.tenantPath) ? toProvider(ctx) : next()));
   for (const router of deps.tenantRouters ?? []) app.use(router.routes());
-  app.use(dispatchToProvider(deps.pool));
+  app.use(toProvider);
   return app;
 }
