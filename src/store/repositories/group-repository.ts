@@ -67,6 +67,16 @@ export class GroupRepository {
     return row && fromRow(row);
   }
 
+  /** Groups of a source by their external ids (directory sync reads a page of entries at once). */
+  async findManyByExternalIds(source: string, externalIds: string[]): Promise<GroupRecord[]> {
+    const out: GroupRecord[] = [];
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const rows = await this.base().where('source', '=', source).where('external_id', 'in', externalIds.slice(i, i + 500)).execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
   async list(): Promise<GroupRecord[]> {
     return (await this.base().orderBy('name').execute()).map(fromRow);
   }
@@ -177,6 +187,21 @@ export class GroupRepository {
       .where('group_id', '=', groupId)
       .execute();
     return rows.map((r) => ({ type: r.member_type as 'user' | 'group', id: r.member_id }));
+  }
+
+  /** The direct members of several groups at once (directory sync compares a page of groups). */
+  async membersOfMany(groupIds: string[]): Promise<Map<string, Array<{ type: 'user' | 'group'; id: string }>>> {
+    const out = new Map<string, Array<{ type: 'user' | 'group'; id: string }>>(groupIds.map((id) => [id, []]));
+    for (let i = 0; i < groupIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('group_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('tenant_id', '=', this.tenantId)
+        .where('group_id', 'in', groupIds.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.get(r.group_id)?.push({ type: r.member_type as 'user' | 'group', id: r.member_id });
+    }
+    return out;
   }
 
   /** The groups that directly contain a user or group. */

@@ -120,6 +120,34 @@ export class UserRepository {
     return row && fromRow(row);
   }
 
+  /** Users of a source by their external ids (directory sync reads a page of entries at once). */
+  async findManyByExternalIds(source: string, externalIds: string[]): Promise<UserRecord[]> {
+    const out: UserRecord[] = [];
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const rows = await this.base().where('source', '=', source).where('external_id', 'in', externalIds.slice(i, i + 500)).execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
+  /** Users of a source by username (stored lowercased). */
+  async findManyByUsernames(source: string, usernames: string[]): Promise<UserRecord[]> {
+    const out: UserRecord[] = [];
+    const names = [...new Set(usernames.map((u) => u.toLowerCase()))];
+    for (let i = 0; i < names.length; i += 500) {
+      const rows = await this.base().where('source', '=', source).where('username', 'in', names.slice(i, i + 500)).execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
+  /** The users of a source, a page at a time in id order (keyset: pass the last id seen). */
+  async listBySource(source: string, page: { after?: string | undefined; limit: number }): Promise<UserRecord[]> {
+    let q = this.base().where('source', '=', source);
+    if (page.after !== undefined) q = q.where('id', '>', page.after);
+    return (await q.orderBy('id').limit(page.limit).execute()).map(fromRow);
+  }
+
   async findByEmail(email: string): Promise<UserRecord[]> {
     const rows = await this.base().where('email', '=', email.toLowerCase()).execute();
     return rows.map(fromRow);
