@@ -335,6 +335,8 @@ export interface SyncStatesTable {
   last_started_at: number | null;
   last_success_at: number | null;
   last_full_at: number | null;
+  /** The last run that listed the whole scope (full run or presence scan). */
+  last_listing_at: number | null;
   /** JSON: the incremental high-water mark and the server it is valid on. */
   mark: string | null;
   /** The connection settings (scope and credentials) of the last run allowed to remove access. */

@@ -14,7 +14,7 @@ import type {
   SourceUser,
 } from '../../directory/sync/directory-source.js';
 import { accountStatusAttributes, refuseBeforeBind } from './ldap-account-status.js';
-import { formatGeneralizedTime, MODIFY_TIMESTAMP_MARGIN_MS, parseGeneralizedTime } from './ldap-change-marks.js';
+import { nextTimestampMark, parseGeneralizedTime } from './ldap-change-marks.js';
 import { binaryAttributeNames, formatGuid, LdapEntry, renderId } from './ldap-entry.js';
 import { classifyLdapError, isDirectoryError, LdapOperationError, LdapUnavailableError } from './ldap-errors.js';
 import { groupIdentity } from './ldap-group-lookup.js';
@@ -151,6 +151,7 @@ async function readRootDse(session: LdapSession): Promise<RootDse> {
 class LdapDirectoryReader implements DirectoryReader {
   /** The latest modifyTimestamp read, for the next mark (ms; 0 when none). */
   private latestTimestamp = 0;
+  private readonly startedRealAt = Date.now();
   private readonly userFilter: Filter;
   private readonly groupFilter: Filter;
   private readonly pageSize: number;
@@ -421,10 +422,14 @@ class LdapDirectoryReader implements DirectoryReader {
       // highestCommittedUSN was read before anything else: every later change has a higher USN.
       return { kind: 'usn', value: this.root.highestCommittedUsn!, server: this.root.serverId! };
     }
-    const kept = previous?.kind === 'modify-timestamp' ? previous : undefined;
-    if (this.latestTimestamp === 0) return kept;
-    const computed = this.latestTimestamp - elapsedMs - MODIFY_TIMESTAMP_MARGIN_MS;
-    const keptAt = kept ? parseGeneralizedTime(kept.value)! : -Infinity;
-    return computed > keptAt ? { kind: 'modify-timestamp', value: formatGeneralizedTime(computed) } : kept;
+    return nextTimestampMark({
+      previous: previous?.kind === 'modify-timestamp' ? previous : undefined,
+      latestRead: this.latestTimestamp === 0 ? undefined : this.latestTimestamp,
+      elapsedMs,
+      // Real time, not the injected clock: this measures how far the server's clock has moved
+      // between two runs, which a test's calendar must not stand in for.
+      startedRealAt: this.startedRealAt,
+      nowReal: Date.now(),
+    });
   }
 }

@@ -33,10 +33,13 @@ const syncShape = {
   changeTracking: z.enum(CHANGE_TRACKING),
   /**
    * Incremental runs also list the ids of every entry in scope (one attribute per entry), so
-   * that entries deleted or moved out of scope are found at once rather than at the next full
-   * run. Off: they are found by full runs only.
+   * that entries deleted or moved out of scope are found between full runs (OpenLDAP keeps no
+   * trace of deleted entries; an entry moved out of scope or out of the filter leaves none in
+   * any directory). Off: they are found by full runs only.
    */
   presenceScan: z.boolean(),
+  /** At most this often (0: every incremental run); full runs list everything anyway. */
+  presenceScanMinutes: z.number().int().min(0).max(10080),
   /**
    * The deletion threshold: a run that finds more users (or groups) gone than this stops before
    * it disables any, records why, and waits for an admin's explicit confirmation. A count, a
@@ -53,8 +56,9 @@ export type SyncSettings = z.output<typeof syncSettingsSchema>;
 /**
  * The defaults. 500 objects as the deletion threshold (the figure Microsoft's directory sync
  * uses for "prevent accidental deletes"): large enough not to stop ordinary leavers, small
- * enough that a scope mistake on a big directory stops. Fifteen minutes between runs and a full
- * run a day keep the directory's load small.
+ * enough that a scope mistake on a big directory stops. Fifteen minutes between runs, a
+ * presence scan an hour (a leaver loses access within the hour) and a full run a day keep
+ * the directory's load small.
  */
 export const SYNC_DEFAULTS: SyncSettings = {
   enabled: false,
@@ -62,6 +66,7 @@ export const SYNC_DEFAULTS: SyncSettings = {
   fullEveryHours: 24,
   changeTracking: 'auto',
   presenceScan: true,
+  presenceScanMinutes: 60,
   deletionThreshold: { count: 500 },
   pageSize: 1000,
 };

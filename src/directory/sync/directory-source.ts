@@ -9,7 +9,14 @@ import type { MappedUser } from '../../connectors/ldap/ldap-user-mapping.js';
 
 /** Where an incremental run resumes. A mark is only valid on the server that issued it (`server`). */
 export type ChangeMark =
-  | { kind: 'modify-timestamp'; value: string }
+  | {
+      kind: 'modify-timestamp';
+      /** The filter's bound: entries with modifyTimestamp >= this are read. */
+      value: string;
+      /** The latest modifyTimestamp read so far, and when (real time, ms) a run had read it. */
+      latest?: string | undefined;
+      readAt?: number | undefined;
+    }
   | { kind: 'usn'; value: string; server: string };
 
 export type ObjectKind = 'user' | 'group';

@@ -1,4 +1,4 @@
-import { randomId } from '../../crypto/secrets.js';
+import { newObjectId } from './object-ids.js';
 import type { GroupPatch, GroupRecord } from '../../store/repositories/group-repository.js';
 import type { SyncObjectRecord } from '../../store/repositories/sync-repository.js';
 import type { SourceGroup, SourcePage } from './directory-source.js';
@@ -40,7 +40,7 @@ export class GroupReconciler {
     const ref = { kind: 'group' as const, ref: item.externalId, dn: item.dn };
     const dnKey = dnKeyOf(item.dn) ?? item.dn.toLowerCase();
     if (!group) {
-      const id = randomId();
+      const id = newObjectId();
       const ledger: LedgerWrite = row
         ? { kind: 'group', externalId: item.externalId, patch: { objectId: id, dn: item.dn, dnKey, missingSince: undefined } }
         : { insert: { kind: 'group', externalId: item.externalId, objectId: id, dn: item.dn, dnKey, seenRun: this.ctx.target.run, missingSince: undefined } };

@@ -38,6 +38,8 @@ export interface LiveTargetOptions {
 /** Applies a run's units to the tenant directory, in batches, each unit atomically. */
 export class LiveTarget extends BaseTarget implements SyncTarget {
   readonly dryRun = false;
+  /** Units applied one by one after a failed batch take the careful path. */
+  private alone = false;
 
   constructor(private readonly options: LiveTargetOptions) {
     super(options.store, options.connectionId, options.run, options.report);
@@ -46,6 +48,7 @@ export class LiveTarget extends BaseTarget implements SyncTarget {
   async apply(units: SyncUnit[]): Promise<void> {
     if (units.length === 0) return;
     this.options.checkLease();
+    this.alone = false;
     if (units.length > 1) {
       try {
         await this.transaction(units);
@@ -58,6 +61,7 @@ export class LiveTarget extends BaseTarget implements SyncTarget {
     }
     for (const unit of units) {
       try {
+        this.alone = true;
         await this.transaction([unit]);
         await this.done(unit);
       } catch (error) {
@@ -79,14 +83,43 @@ export class LiveTarget extends BaseTarget implements SyncTarget {
     if (retried.length) await this.store.sync.clearRetries(this.connectionId, kind, retried);
   }
 
+  /**
+   * One directory transaction for the units. New users and groups, and members added, go in
+   * multi-row statements (one per kind for the whole batch: the changes are the same as one by
+   * one, numbered in order); everything else unit by unit. Units of one batch are different
+   * objects of one phase, so their order among themselves does not matter.
+   */
   private transaction(units: SyncUnit[]): Promise<void> {
     return directoryTransaction(this.store, this.options.origin, async (dir) => {
       let membershipsChanged = false;
-      for (const unit of units) membershipsChanged = (await this.execute(dir, unit)) || membershipsChanged;
+      const users = units.filter((u): u is Extract<SyncUnit, { type: 'create-user' }> => u.type === 'create-user');
+      const groups = units.filter((u): u is Extract<SyncUnit, { type: 'create-group' }> => u.type === 'create-group');
+      if (users.length) {
+        await dir.createUsers(users.map((u) => u.user));
+        await this.ledgers(dir, users.map((u) => u.ledger));
+      }
+      if (groups.length) {
+        await dir.createGroups(groups.map((u) => u.group));
+        await this.ledgers(dir, groups.map((u) => u.ledger));
+      }
+      for (const unit of units) {
+        if (unit.type === 'create-user' || unit.type === 'create-group') continue;
+        membershipsChanged = (await this.execute(dir, unit)) || membershipsChanged;
+      }
       // Roles are derived from memberships: marked in the same transaction, so a run killed
       // before it derives them leaves the mark for the next run.
       if (membershipsChanged) await dir.store.sync.updateState(this.connectionId, { rolesDirty: true });
     });
+  }
+
+  /** Ledger rows of several units: new rows in multi-row inserts, changes one by one. */
+  private async ledgers(dir: DirectoryWriter, writes: LedgerWrite[]): Promise<void> {
+    const inserts: SyncObjectRecord[] = [];
+    for (const write of writes) {
+      if ('insert' in write) inserts.push(write.insert);
+      else await this.ledger(dir, write);
+    }
+    if (inserts.length) await dir.store.sync.insertObjects(this.connectionId, inserts);
   }
 
   private async ledger(dir: DirectoryWriter, write: LedgerWrite | undefined): Promise<void> {
@@ -133,7 +166,10 @@ export class LiveTarget extends BaseTarget implements SyncTarget {
         return true;
       case 'members':
         for (const m of unit.remove) await dir.removeMember(unit.groupId, m.type, m.id);
-        for (const m of unit.add) await dir.addMember(unit.groupId, m.type, m.id);
+        // The reconciler found these not to be members; alone (after a failed batch) they go one
+        // by one, which skips a member that another writer (a sign-in) added meanwhile.
+        if (this.alone) for (const m of unit.add) await dir.addMember(unit.groupId, m.type, m.id);
+        else await dir.addMembers(unit.groupId, unit.add);
         return unit.add.length + unit.remove.length > 0;
       case 'user-roles':
         await dir.updateUser(unit.userId, { attributes: unit.attributes });

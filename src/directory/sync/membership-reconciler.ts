@@ -1,7 +1,7 @@
 import type { SourceMembers } from './directory-source.js';
 import type { SyncChange } from './sync-changes.js';
 import { applyInBatches, type RunContext } from './run-context.js';
-import { dnKeyOf } from './sync-target.js';
+import { dnKeyOf, memberLabels } from './sync-target.js';
 import type { Member, SyncUnit } from './sync-units.js';
 
 const key = (m: Member) => `${m.type}:${m.id}`;
@@ -79,10 +79,9 @@ export class MembershipReconciler {
       units.push(unit);
     }
     if (outside) report.note('some member values name entries outside the sync scope (or not synced); they are left out');
-    // Removed members are named by their DN from the ledger (one lookup for the page).
+    // Removed members are named by their DN (one lookup for the page).
     if (removed.length) {
-      const rows = await target.store.sync.objectsByObjectId(this.ctx.connectionId, removed.flatMap((r) => r.members.map((m) => m.id)));
-      const dnOf = new Map(rows.map((r) => [`${r.kind}:${r.objectId}`, r.dn]));
+      const dnOf = await memberLabels(target.store, removed.flatMap((r) => r.members));
       for (const { unit, members } of removed) {
         for (const m of members) unit.changes.push({ op: 'remove-member', group: unit.ref.dn, member: dnOf.get(key(m)) ?? `${m.type} ${m.id}`, memberKind: m.type });
       }

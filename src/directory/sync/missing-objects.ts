@@ -4,6 +4,7 @@ import type { ObjectKind } from './directory-source.js';
 import type { SyncChange } from './sync-changes.js';
 import { thresholdBreach } from './deletion-threshold.js';
 import { applyInBatches, checkAborted, type RunContext } from './run-context.js';
+import { memberLabels } from './sync-target.js';
 import type { SyncUnit } from './sync-units.js';
 
 const DAY_MS = 86_400_000;
@@ -94,12 +95,12 @@ async function disableUsers(ctx: RunContext, rows: SyncObjectRecord[]): Promise<
 
 async function disableGroups(ctx: RunContext, rows: SyncObjectRecord[]): Promise<SyncUnit[]> {
   const members = await ctx.target.store.groups.membersOfMany(rows.map((r) => r.objectId));
-  const names = new Map((await ctx.target.store.sync.objectsByObjectId(ctx.connectionId, [...members.values()].flat().map((m) => m.id))).map((o) => [o.objectId, o.dn]));
+  const names = await memberLabels(ctx.target.store, [...members.values()].flat());
   return rows.map((row) => {
     const list = members.get(row.objectId) ?? [];
     const changes: SyncChange[] = [
       { op: 'disable', kind: 'group', label: row.dn, dn: row.dn },
-      ...list.map((m): SyncChange => ({ op: 'remove-member', group: row.dn, member: names.get(m.id) ?? `${m.type} ${m.id}`, memberKind: m.type })),
+      ...list.map((m): SyncChange => ({ op: 'remove-member', group: row.dn, member: names.get(`${m.type}:${m.id}`) ?? `${m.type} ${m.id}`, memberKind: m.type })),
     ];
     return { type: 'disable-group', ref: { kind: 'group', ref: row.externalId, dn: row.dn }, groupId: row.objectId, since: ctx.now, members: list, changes };
   });

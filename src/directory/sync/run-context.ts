@@ -27,7 +27,7 @@ export interface RunContext {
 }
 
 /** Units per directory transaction: large enough to save round trips, small enough to keep other writers of the tenant waiting briefly. */
-export const UNITS_PER_TRANSACTION = 200;
+export const UNITS_PER_TRANSACTION = 500;
 
 /** Applies units in transactions of UNITS_PER_TRANSACTION. */
 export async function applyInBatches(ctx: RunContext, units: SyncUnit[]): Promise<void> {

@@ -51,10 +51,25 @@ export interface ReportView {
   errors: ObjectError[];
   errorCount: number;
   notes: string[];
+  timings: Partial<Record<SyncPhase, number>>;
 }
 
 export class SyncReport {
-  phase: SyncPhase = 'starting';
+  private current: SyncPhase = 'starting';
+  private phaseStarted = performance.now();
+  /** Milliseconds spent in each phase (where a run's time goes). */
+  readonly timings: Partial<Record<SyncPhase, number>> = {};
+
+  get phase(): SyncPhase {
+    return this.current;
+  }
+
+  set phase(next: SyncPhase) {
+    const now = performance.now();
+    this.timings[this.current] = Math.round((this.timings[this.current] ?? 0) + now - this.phaseStarted);
+    this.current = next;
+    this.phaseStarted = now;
+  }
   readonly users = zero();
   readonly groups = zero();
   readonly memberships = { added: 0, removed: 0 };
@@ -138,12 +153,13 @@ export class SyncReport {
       errors: [...this.errors],
       errorCount: this.errorCount,
       notes: [...this.notes],
+      timings: { ...this.timings },
     };
   }
 
   /** The small part written while the run goes on (no error list). */
-  progress(): Omit<ReportView, 'errors' | 'notes'> {
-    const { errors: _errors, notes: _notes, ...rest } = this.view();
+  progress(): Omit<ReportView, 'errors' | 'notes' | 'timings'> {
+    const { errors: _errors, notes: _notes, timings: _timings, ...rest } = this.view();
     return rest;
   }
 }

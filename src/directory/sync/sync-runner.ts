@@ -43,6 +43,8 @@ export interface RunnerOutcome {
   message?: string | undefined;
   /** The mark to store if the run's outcome lets it advance. */
   mark: ChangeMark | undefined;
+  /** The run listed the whole scope (a full run or a presence scan). */
+  listed?: boolean | undefined;
   server: string;
 }
 
@@ -115,6 +117,10 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
   const memberships = new MembershipReconciler(ctx);
   const groupsSynced = settings.groups.mode !== 'none';
 
+  const presenceScan =
+    !full && settings.sync.presenceScan && (state?.lastListingAt === undefined || input.now - state.lastListingAt >= settings.sync.presenceScanMinutes * 60_000);
+  if (full || presenceScan) await adoptUntracked(ctx, { user: true, group: groupsSynced });
+
   report.phase = 'users';
   await eachPage(reader.users(since), async (page) => {
     checkAborted(ctx);
@@ -159,23 +165,15 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
     await memberships.page(await reader.membersOfGroupsNaming(users.newToLedger));
   }
 
-  const presence = !full && settings.sync.presenceScan;
-  if (presence) {
-    report.phase = 'presence';
-    for (const kind of ['user', 'group'] as const) {
-      if (kind === 'group' && !groupsSynced) continue;
-      await eachPage(reader.ids(kind), async (ids) => {
-        checkAborted(ctx);
-        await target.markSeen(kind, ids);
-      });
-    }
-  }
-
   let thresholdStop: { code: 'sync.deletion_threshold'; message: string } | undefined;
-  const complete: Record<ObjectKind, boolean> = { user: full || presence, group: (full || presence) && groupsSynced };
+  const complete: Record<ObjectKind, boolean> = { user: full, group: full && groupsSynced };
+  if (presenceScan) {
+    report.phase = 'presence';
+    complete.user = await presence(ctx, 'user');
+    if (groupsSynced) complete.group = await presence(ctx, 'group');
+  }
   if (complete.user || complete.group) {
     report.phase = 'missing';
-    await adoptUntracked(ctx, complete);
     const stop = await disableMissing(ctx, complete);
     if (stop && !target.dryRun) return { mode, status: 'stopped', reason: stop.code, message: stop.message, mark: undefined, server: reader.server };
     if (stop) thresholdStop = stop;
@@ -221,7 +219,31 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
       server: reader.server,
     };
   }
-  return { mode, status: 'succeeded', mark: reader.markAfterRun(since ?? (full ? undefined : input.mark), performance.now() - started), server: reader.server };
+  return { mode, status: 'succeeded', mark: reader.markAfterRun(input.mark, performance.now() - started), server: reader.server, listed: full || presenceScan };
+}
+
+/**
+ * The presence scan of an incremental run: the ids of every entry in scope, one attribute each.
+ * First only counted against the ledger (reads only): when every present object is among them,
+ * nothing is gone and nothing needs writing, which is the usual case. Otherwise a second scan
+ * marks them seen, and the objects left unseen are the ones gone. Returns whether objects of
+ * the kind may be gone (the missing-objects phase then runs for it).
+ */
+async function presence(ctx: RunContext, kind: ObjectKind): Promise<boolean> {
+  const { target, reader } = ctx;
+  if (!target.dryRun) {
+    let found = 0;
+    await eachPage(reader.ids(kind), async (ids) => {
+      checkAborted(ctx);
+      found += await target.store.sync.countPresentAmong(ctx.connectionId, kind, ids);
+    });
+    if (found === (await target.store.sync.countPresent(ctx.connectionId, kind))) return false;
+  }
+  await eachPage(reader.ids(kind), async (ids) => {
+    checkAborted(ctx);
+    await target.markSeen(kind, ids);
+  });
+  return true;
 }
 
 /**
@@ -229,9 +251,9 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
  * sign-in, or from before the ledger) and that this complete listing did not find: taken into
  * the ledger as unseen, so that they are handled like every other object that is gone.
  */
-async function adoptUntracked(ctx: RunContext, complete: Record<ObjectKind, boolean>): Promise<void> {
+async function adoptUntracked(ctx: RunContext, kinds: Record<ObjectKind, boolean>): Promise<void> {
   for (const kind of ['user', 'group'] as const) {
-    if (!complete[kind]) continue;
+    if (!kinds[kind]) continue;
     let after: string | undefined;
     while (true) {
       const rows = await ctx.target.store.sync.untracked(ctx.connectionId, kind, ctx.source, { after, limit: ADOPT_PAGE });

@@ -233,6 +233,7 @@ export class SyncService {
           mark: markAfter,
           lastSuccessAt: startedAt,
           ...(outcome.mode === 'full' ? { lastFullAt: startedAt } : {}),
+          ...(outcome.listed ? { lastListingAt: startedAt } : {}),
           settingsFingerprint: JSON.stringify(current),
         });
       }

@@ -59,11 +59,57 @@ export abstract class BaseTarget {
   }
 }
 
-/** The normalised DN, or undefined for a value that is not a DN (a member value gone wrong). */
+/** Characters that make a DN need the full RFC 4514 parser (escapes, quoting, multi-valued RDNs, hex values). */
+const NOT_SIMPLE = /[\\"+;<>#\u0000]/;
+const ATTRIBUTE_TYPE = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)$/;
+
+/** caseIgnoreMatch folding with insignificant spaces removed (RFC 4518), as ldap-dn.ts does it. */
+function fold(value: string): string {
+  // NFKC leaves ASCII as it is: skip it for the common case.
+  const v = /^[\x00-\x7f]*$/.test(value) ? value : value.normalize('NFKC');
+  return v.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * The normalised DN (ldap-dn.ts normalizeDn), or undefined for a value that is not a DN (a
+ * member value gone wrong). Sync normalises every member value of every group, so DNs without
+ * escapes, quotes, multi-valued RDNs or hex values (nearly all of them) take a short path that
+ * gives the same result (a unit test holds the two together); the others go to the full parser.
+ */
 export function dnKeyOf(dn: string): string | undefined {
+  if (!NOT_SIMPLE.test(dn)) {
+    const parts = dn.split(',');
+    const out: string[] = [];
+    for (const part of parts) {
+      const eq = part.indexOf('=');
+      if (eq < 0 || part.indexOf('=', eq + 1) >= 0) {
+        out.length = 0;
+        break;
+      }
+      const type = part.slice(0, eq).trim();
+      const value = fold(part.slice(eq + 1));
+      // NFKC can turn a fullwidth character into one that must be escaped: the full parser then.
+      if (!ATTRIBUTE_TYPE.test(type) || value === '' || NOT_SIMPLE.test(value) || /[=,]/.test(value)) {
+        out.length = 0;
+        break;
+      }
+      out.push(`${type.toLowerCase()}=${value}`);
+    }
+    if (out.length === parts.length) return out.join(',');
+  }
   try {
     return normalizeDn(dn);
   } catch {
     return undefined;
   }
+}
+
+/** How members are named in reports: a directory user by its DN (else its user name), a group by its name (a DN for directory groups). */
+export async function memberLabels(store: TenantStore, members: Member[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const users = await store.users.getMany([...new Set(members.filter((m) => m.type === 'user').map((m) => m.id))]);
+  for (const u of users) out.set(`user:${u.id}`, typeof u.attributes.ldapDn === 'string' ? u.attributes.ldapDn : u.username);
+  const groups = await store.groups.getMany([...new Set(members.filter((m) => m.type === 'group').map((m) => m.id))]);
+  for (const g of groups) out.set(`group:${g.id}`, g.name);
+  return out;
 }

@@ -1,4 +1,4 @@
-import { randomId } from '../../crypto/secrets.js';
+import { newObjectId } from './object-ids.js';
 import { ldapIdentityFields } from '../../connectors/ldap/ldap-user-mapping.js';
 import type { UserPatch, UserRecord, UserStatus } from '../../store/repositories/user-repository.js';
 import type { SyncObjectRecord } from '../../store/repositories/sync-repository.js';
@@ -80,7 +80,7 @@ export class UserReconciler {
     const label = profile.username.toLowerCase();
 
     if (!user) {
-      const id = randomId();
+      const id = newObjectId();
       let ledger: LedgerWrite;
       if (row) {
         // Known to the ledger, but its user was deleted in the tenant directory: a new user.

@@ -27,6 +27,8 @@ export const directorySync: GatehouseMigration = {
       .addColumn('last_started_at', 'bigint')
       .addColumn('last_success_at', 'bigint')
       .addColumn('last_full_at', 'bigint')
+      // The last run that listed the whole scope (a full run or a presence scan): what is gone is known as of then.
+      .addColumn('last_listing_at', 'bigint')
       // JSON: the incremental high-water mark and where it is valid (change-marks.ts).
       .addColumn('mark', 'text')
       // What the directory looked like to the last run that was allowed to remove access.
@@ -76,9 +78,10 @@ export const directorySync: GatehouseMigration = {
       .addPrimaryKeyConstraint('sync_objects_pk', ['tenant_id', 'connection_id', 'kind', 'external_id'])
       .addForeignKeyConstraint(connection('sync_objects').name, [...connection('sync_objects').columns], 'ldap_connections', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
       .execute();
+    // Members are resolved by DN. Seen marks and missing times are read by scanning a connection's
+    // objects in key order (only runs that listed the whole scope do): no index to maintain on the
+    // hot path of every page.
     await db.schema.createIndex('sync_objects_dn').on('sync_objects').columns(['tenant_id', 'connection_id', 'dn_key']).execute();
-    await db.schema.createIndex('sync_objects_seen').on('sync_objects').columns(['tenant_id', 'connection_id', 'kind', 'seen_run']).execute();
-    await db.schema.createIndex('sync_objects_object').on('sync_objects').columns(['tenant_id', 'object_id']).execute();
 
     await db.schema
       .createTable('sync_retries')

@@ -102,8 +102,14 @@ export class GroupRepository {
   }
 
   async insert(group: NewGroup): Promise<GroupRecord> {
+    const [created] = await this.insertMany([group]);
+    return created!;
+  }
+
+  /** Several groups in multi-row inserts (directory sync creates a page of them at once). */
+  async insertMany(groups: NewGroup[]): Promise<GroupRecord[]> {
     const now = this.clock.now();
-    const row: GroupsTable = {
+    const rows: GroupsTable[] = groups.map((group) => ({
       tenant_id: this.tenantId,
       id: group.id,
       name: group.name,
@@ -113,9 +119,9 @@ export class GroupRepository {
       version: 1,
       created_at: now,
       updated_at: now,
-    };
-    await this.db.insertInto('groups').values(row).execute();
-    return fromRow(row);
+    }));
+    for (let i = 0; i < rows.length; i += 500) await this.db.insertInto('groups').values(rows.slice(i, i + 500)).execute();
+    return rows.map(fromRow);
   }
 
   async update(id: string, patch: GroupPatch): Promise<void> {
@@ -166,6 +172,24 @@ export class GroupRepository {
       .values({ tenant_id: this.tenantId, group_id: groupId, member_type: memberType, member_id: memberId })
       .execute();
     return true;
+  }
+
+  /** Adds direct members known not to be members yet (a duplicate fails the insert: callers check first). */
+  async addMembersMany(groupId: string, members: Array<{ type: 'user' | 'group'; id: string }>): Promise<void> {
+    const rows = members.map((m) => ({ tenant_id: this.tenantId, group_id: groupId, member_type: m.type, member_id: m.id }));
+    for (let i = 0; i < rows.length; i += 1000) await this.db.insertInto('group_members').values(rows.slice(i, i + 1000)).execute();
+  }
+
+  /** Marks `count` changes of the group's members at once; returns the version after the last of them. */
+  async bumpVersionBy(id: string, count: number): Promise<number> {
+    const row = await this.db
+      .updateTable('groups')
+      .set((eb) => ({ updated_at: this.clock.now(), version: eb('version', '+', count) }))
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .returning('version')
+      .executeTakeFirst();
+    return toNumber(row?.version);
   }
 
   async removeMember(groupId: string, memberType: 'user' | 'group', memberId: string): Promise<boolean> {

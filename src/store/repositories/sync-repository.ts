@@ -19,6 +19,7 @@ export interface SyncStateRecord {
   lastStartedAt: number | undefined;
   lastSuccessAt: number | undefined;
   lastFullAt: number | undefined;
+  lastListingAt: number | undefined;
   /** The high-water mark as stored (JSON text, read by directory/sync/change-marks.ts). */
   mark: string | undefined;
   settingsFingerprint: string | undefined;
@@ -84,6 +85,7 @@ function stateFromRow(row: SyncStatesTable): SyncStateRecord {
     lastStartedAt: toOptionalNumber(row.last_started_at),
     lastSuccessAt: toOptionalNumber(row.last_success_at),
     lastFullAt: toOptionalNumber(row.last_full_at),
+    lastListingAt: toOptionalNumber(row.last_listing_at),
     mark: row.mark ?? undefined,
     settingsFingerprint: row.settings_fingerprint ?? undefined,
     rolesDirty: toNumber(row.roles_dirty) === 1,
@@ -216,11 +218,12 @@ export class SyncRepository {
 
   async updateState(
     connectionId: string,
-    patch: Partial<Pick<SyncStateRecord, 'lastSuccessAt' | 'lastFullAt' | 'mark' | 'settingsFingerprint' | 'rolesDirty'>>,
+    patch: Partial<Pick<SyncStateRecord, 'lastSuccessAt' | 'lastFullAt' | 'lastListingAt' | 'mark' | 'settingsFingerprint' | 'rolesDirty'>>,
   ): Promise<void> {
     const set: Partial<SyncStatesTable> = {};
     if ('lastSuccessAt' in patch) set.last_success_at = patch.lastSuccessAt ?? null;
     if ('lastFullAt' in patch) set.last_full_at = patch.lastFullAt ?? null;
+    if ('lastListingAt' in patch) set.last_listing_at = patch.lastListingAt ?? null;
     if ('mark' in patch) set.mark = patch.mark ?? null;
     if ('settingsFingerprint' in patch) set.settings_fingerprint = patch.settingsFingerprint ?? null;
     if ('rolesDirty' in patch) set.roles_dirty = patch.rolesDirty ? 1 : 0;
@@ -330,21 +333,6 @@ export class SyncRepository {
     return out;
   }
 
-  async objectsByObjectId(connectionId: string, objectIds: string[]): Promise<SyncObjectRecord[]> {
-    const out: SyncObjectRecord[] = [];
-    for (const part of chunks([...new Set(objectIds)])) {
-      const rows = await this.db
-        .selectFrom('sync_objects')
-        .selectAll()
-        .where('tenant_id', '=', this.tenantId)
-        .where('connection_id', '=', connectionId)
-        .where('object_id', 'in', part)
-        .execute();
-      out.push(...rows.map(objectFromRow));
-    }
-    return out;
-  }
-
   async insertObjects(connectionId: string, records: SyncObjectRecord[]): Promise<void> {
     // Nine columns a row: 500 rows stay under SQLite's and PostgreSQL's parameter limits.
     for (const part of chunks(records)) {
@@ -448,6 +436,24 @@ export class SyncRepository {
     return toNumber(row?.n);
   }
 
+  /** How many of these ids are present objects of the connection (a presence scan that finds them all has nothing to mark). */
+  async countPresentAmong(connectionId: string, kind: SyncObjectKind, externalIds: string[]): Promise<number> {
+    let n = 0;
+    for (const part of chunks(externalIds)) {
+      const row = await this.db
+        .selectFrom('sync_objects')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', this.tenantId)
+        .where('connection_id', '=', connectionId)
+        .where('kind', '=', kind)
+        .where('external_id', 'in', part)
+        .where('missing_since', 'is', null)
+        .executeTakeFirst();
+      n += toNumber(row?.n);
+    }
+    return n;
+  }
+
   /** Missing objects whose grace period is over (missing since strictly before `before`). */
   async missingBefore(connectionId: string, kind: SyncObjectKind, before: number, page: { after?: string | undefined; limit: number }): Promise<SyncObjectRecord[]> {
     let q = this.db
@@ -493,36 +499,44 @@ export class SyncRepository {
     if (kind === 'user') {
       let q = this.db
         .selectFrom('users as u')
-        .leftJoin('sync_objects as o', (join) =>
-          join
-            .on('o.tenant_id', '=', this.tenantId)
-            .onRef('o.object_id', '=', 'u.id')
-            .on('o.connection_id', '=', connectionId)
-            .on('o.kind', '=', 'user'),
-        )
         .select(['u.id', 'u.external_id', 'u.attributes'])
         .where('u.tenant_id', '=', this.tenantId)
         .where('u.source', '=', source)
         .where('u.external_id', 'is not', null)
-        .where('o.object_id', 'is', null);
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('sync_objects as o')
+                .select('o.object_id')
+                .where('o.tenant_id', '=', this.tenantId)
+                .where('o.connection_id', '=', connectionId)
+                .where('o.kind', '=', 'user')
+                .whereRef('o.external_id', '=', 'u.external_id'),
+            ),
+          ),
+        );
       if (page.after !== undefined) q = q.where('u.id', '>', page.after);
       const rows = await q.orderBy('u.id').limit(page.limit).execute();
       return rows.map((r) => ({ id: r.id, externalId: r.external_id!, dn: parseJson<{ ldapDn?: string }>(r.attributes, {}).ldapDn }));
     }
     let q = this.db
       .selectFrom('groups as g')
-      .leftJoin('sync_objects as o', (join) =>
-        join
-          .on('o.tenant_id', '=', this.tenantId)
-          .onRef('o.object_id', '=', 'g.id')
-          .on('o.connection_id', '=', connectionId)
-          .on('o.kind', '=', 'group'),
-      )
       .select(['g.id', 'g.external_id', 'g.name'])
       .where('g.tenant_id', '=', this.tenantId)
       .where('g.source', '=', source)
       .where('g.external_id', 'is not', null)
-      .where('o.object_id', 'is', null);
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('sync_objects as o')
+              .select('o.object_id')
+              .where('o.tenant_id', '=', this.tenantId)
+              .where('o.connection_id', '=', connectionId)
+              .where('o.kind', '=', 'group')
+              .whereRef('o.external_id', '=', 'g.external_id'),
+          ),
+        ),
+      );
     if (page.after !== undefined) q = q.where('g.id', '>', page.after);
     const rows = await q.orderBy('g.id').limit(page.limit).execute();
     return rows.map((r) => ({ id: r.id, externalId: r.external_id!, dn: r.name }));

@@ -179,8 +179,26 @@ export class UserRepository {
   }
 
   async insert(user: NewUser): Promise<UserRecord> {
+    const [created] = await this.insertMany([user]);
+    return created!;
+  }
+
+  /** Several users in multi-row inserts (directory sync creates a page of them at once). */
+  async insertMany(users: NewUser[]): Promise<UserRecord[]> {
+    const rows = users.map((user) => this.toRow(user));
+    // Eighteen columns a row: 300 rows stay under SQLite's and PostgreSQL's parameter limits.
+    for (let i = 0; i < rows.length; i += 300) await this.db.insertInto('users').values(rows.slice(i, i + 300)).execute();
+    // The records from what was written, without reading the JSON back.
+    return rows.map((row, i) => ({
+      ...fromRow({ ...row, attributes: '{}', address: null }),
+      address: users[i]!.address ? { ...users[i]!.address } : undefined,
+      attributes: { ...(users[i]!.attributes ?? {}) },
+    }));
+  }
+
+  private toRow(user: NewUser): UsersTable {
     const now = this.clock.now();
-    const row: UsersTable = {
+    return {
       tenant_id: this.tenantId,
       id: user.id,
       username: user.username.toLowerCase(),
@@ -200,8 +218,6 @@ export class UserRepository {
       created_at: now,
       updated_at: now,
     };
-    await this.db.insertInto('users').values(row).execute();
-    return fromRow(row);
   }
 
   async update(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
