@@ -78,9 +78,21 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
       });
       created = true;
     }
-    await syncSourceGroups(dir, user.id, identity);
+    if (!(await membershipsSynced(trx, identity))) await syncSourceGroups(dir, user.id, identity);
     return { user, created };
   });
+}
+
+/**
+ * Whether directory sync keeps this user's memberships (its ledger knows the user). Sign-in then
+ * leaves them alone: sync keeps nested groups as groups in groups, while a sign-in reports every
+ * group the person is in, nested ones included, and would make them direct memberships (which
+ * is right only when nothing else keeps the nesting). Both give the same effective groups.
+ */
+async function membershipsSynced(store: TenantStore, identity: ExternalIdentity): Promise<boolean> {
+  if (!identity.source.startsWith('ldap:')) return false;
+  const connectionId = identity.source.slice('ldap:'.length);
+  return (await store.sync.objectsByExternalId(connectionId, 'user', [identity.externalId])).size > 0;
 }
 
 /**

@@ -13,6 +13,9 @@ import type { LedgerWrite, SyncUnit } from './sync-units.js';
  * `cn=admins,ou=contractors` stay two groups, and a renamed group keeps its id and members).
  */
 export class GroupReconciler {
+  /** Entries handled by this run (incremental runs only: they are few), so retries skip them. */
+  readonly processed = new Set<string>();
+
   constructor(private readonly ctx: RunContext) {}
 
   async page(page: SourcePage<SourceGroup>): Promise<void> {
@@ -21,6 +24,7 @@ export class GroupReconciler {
     const items = new Map(page.items.map((g) => [g.externalId, g]));
     const ids = [...items.keys()];
     if (ids.length === 0) return;
+    if (this.ctx.mode === 'incremental') for (const id of ids) this.processed.add(id);
     const groups = new Map((await target.store.groups.findManyByExternalIds(source, ids)).map((g) => [g.externalId!, g]));
     const ledger = await target.store.sync.objectsByExternalId(connectionId, 'group', ids);
     const units: SyncUnit[] = [];

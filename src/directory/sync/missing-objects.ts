@@ -30,7 +30,14 @@ export interface Stop {
  * With the connection's settings changed and nobody's confirmation (`guarded`), step 3 only
  * counts them.
  */
-export async function disableMissing(ctx: RunContext, complete: Record<ObjectKind, boolean>): Promise<Stop | undefined> {
+export interface MissingOutcome {
+  stop: Stop | undefined;
+  /** Users found gone (disabled, held back, or shown by a dry run): their groups are read again by incremental runs. */
+  goneUsers: string[];
+}
+
+export async function disableMissing(ctx: RunContext, complete: Record<ObjectKind, boolean>): Promise<MissingOutcome> {
+  const goneUsers: string[] = [];
   const { target } = ctx;
   const report = target.report;
   const kinds = (['user', 'group'] as const).filter((k) => complete[k]);
@@ -52,7 +59,7 @@ export async function disableMissing(ctx: RunContext, complete: Record<ObjectKin
     }
   }
   // A dry run goes on to show what a confirmed run would disable.
-  if (stop && !target.dryRun) return stop;
+  if (stop && !target.dryRun) return { stop, goneUsers };
   for (const kind of kinds) {
     if (!counts.get(kind)) continue;
     let after: string | undefined;
@@ -68,6 +75,7 @@ export async function disableMissing(ctx: RunContext, complete: Record<ObjectKin
       );
       await target.markSeen(kind, [...stillThere]);
       const gone = rows.filter((r) => !stillThere.has(r.externalId));
+      if (kind === 'user') goneUsers.push(...gone.map((r) => r.objectId));
       if (ctx.guarded) {
         report.held.disable += gone.length;
         continue;
@@ -75,7 +83,7 @@ export async function disableMissing(ctx: RunContext, complete: Record<ObjectKin
       await applyInBatches(ctx, kind === 'user' ? await disableUsers(ctx, gone) : await disableGroups(ctx, gone));
     }
   }
-  return stop;
+  return { stop, goneUsers };
 }
 
 async function disableUsers(ctx: RunContext, rows: SyncObjectRecord[]): Promise<SyncUnit[]> {

@@ -117,6 +117,9 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
   const memberships = new MembershipReconciler(ctx);
   const groupsSynced = settings.groups.mode !== 'none';
 
+  // The retry list as it was before this run: entries that fail again in this run's own phases
+  // are not read a second time.
+  const retries = full ? [] : await target.store.sync.listRetries(input.connectionId, RETRIES_PER_RUN);
   const presenceScan =
     !full && settings.sync.presenceScan && (state?.lastListingAt === undefined || input.now - state.lastListingAt >= settings.sync.presenceScanMinutes * 60_000);
   if (full || presenceScan) await adoptUntracked(ctx, { user: true, group: groupsSynced });
@@ -136,9 +139,8 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
   if (!full) {
     // Entries whose last sync failed: read again by id, whether or not they changed since.
     report.phase = 'retries';
-    const retries = await target.store.sync.listRetries(input.connectionId, RETRIES_PER_RUN);
-    const userRefs = retries.filter((r) => r.kind === 'user').map((r) => r.ref);
-    const groupRefs = retries.filter((r) => r.kind === 'group').map((r) => r.ref);
+    const userRefs = retries.filter((r) => r.kind === 'user' && !users.processed.has(r.ref)).map((r) => r.ref);
+    const groupRefs = retries.filter((r) => r.kind === 'group' && !groups.processed.has(r.ref)).map((r) => r.ref);
     const foundUsers = userRefs.length ? await reader.usersById(userRefs) : [];
     const foundGroups = groupRefs.length ? await reader.groupsById(groupRefs) : [];
     if (foundUsers.length) await users.page({ items: foundUsers, rejects: [] });
@@ -174,9 +176,19 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
   }
   if (complete.user || complete.group) {
     report.phase = 'missing';
-    const stop = await disableMissing(ctx, complete);
+    const { stop, goneUsers } = await disableMissing(ctx, complete);
     if (stop && !target.dryRun) return { mode, status: 'stopped', reason: stop.code, message: stop.message, mark: undefined, server: reader.server };
     if (stop) thresholdStop = stop;
+    if (!full && goneUsers.length && groupsSynced) {
+      // slapd's memberof overlay removes a deleted or moved member from its groups without
+      // moving the groups' modifyTimestamp (OpenLDAP 2.5), so an incremental run would not see
+      // those groups change: the groups of the users that are gone are read again.
+      report.phase = 'memberships';
+      const groupIds = await target.store.groups.directParents('user', goneUsers);
+      const externalIds = (await target.store.groups.getMany(groupIds)).filter((g) => g.source === input.source && g.externalId).map((g) => g.externalId!);
+      if (externalIds.length) await memberships.page(await reader.membersById(externalIds));
+      report.phase = 'missing';
+    }
   }
 
   report.phase = 'deletions';

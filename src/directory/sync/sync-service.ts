@@ -14,7 +14,7 @@ import { DryRunTarget } from './dry-run-target.js';
 import { LiveTarget } from './live-target.js';
 import { currentFingerprint, parseFingerprint } from './settings-guard.js';
 import type { SyncChange } from './sync-changes.js';
-import { lockedError, SyncLease } from './sync-lease.js';
+import { lockedError, ownerIsGoneHere, SyncLease } from './sync-lease.js';
 import { SyncReport, type ReportView } from './sync-report.js';
 import { runPhases, type RunnerOutcome } from './sync-runner.js';
 
@@ -387,8 +387,8 @@ export class SyncService {
         ? {
             ...summarise(running),
             holder: state?.leaseOwner,
-            // A lease that ran out means its process is gone: the next run takes over.
-            stale: state?.leaseUntil === undefined || state.leaseUntil < now,
+            // A lease that ran out, or whose process is gone from this host: the next run takes over.
+            stale: state?.leaseUntil === undefined || state.leaseUntil < now || (state.leaseOwner !== undefined && ownerIsGoneHere(state.leaseOwner)),
           }
         : undefined,
       lastRun: lastFinished ? summarise(lastFinished) : undefined,

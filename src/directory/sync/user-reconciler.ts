@@ -30,6 +30,8 @@ function same(field: keyof Profile, a: unknown, b: unknown): boolean {
 export class UserReconciler {
   /** Entries new to the ledger in this run: an incremental run looks up the groups that name them. */
   readonly newToLedger: Array<{ dn: string; username: string }> = [];
+  /** Entries handled by this run (incremental runs only: they are few), so retries skip them. */
+  readonly processed = new Set<string>();
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -43,6 +45,7 @@ export class UserReconciler {
     for (const item of page.items) items.set(item.externalId, item);
     const ids = [...items.keys()];
     if (ids.length === 0) return;
+    if (this.ctx.mode === 'incremental') for (const id of ids) this.processed.add(id);
     const users = new Map((await target.store.users.findManyByExternalIds(source, ids)).map((u) => [u.externalId!, u]));
     const ledger = await target.store.sync.objectsByExternalId(connectionId, 'user', ids);
 
