@@ -14,10 +14,14 @@ const key = (m: Member) => `${m.type}:${m.id}`;
  * outside the sync scope are left out (and counted).
  */
 export class MembershipReconciler {
+  /** Groups whose members this run compared (incremental runs only: they are few). */
+  readonly processed = new Set<string>();
+
   constructor(private readonly ctx: RunContext) {}
 
   async page(items: SourceMembers[]): Promise<void> {
     if (items.length === 0) return;
+    if (this.ctx.mode === 'incremental') for (const item of items) this.processed.add(item.group.externalId);
     const { target, source } = this.ctx;
     const report = target.report;
     const groupIds = await target.groupIds(items.map((i) => i.group.externalId));

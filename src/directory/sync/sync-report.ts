@@ -67,8 +67,16 @@ export class SyncReport {
   set phase(next: SyncPhase) {
     const now = performance.now();
     this.timings[this.current] = Math.round((this.timings[this.current] ?? 0) + now - this.phaseStarted);
+    const changed = next !== this.current;
     this.current = next;
     this.phaseStarted = now;
+    if (changed) for (const listener of this.phaseListeners) listener(next);
+  }
+
+  private readonly phaseListeners: Array<(phase: SyncPhase) => void> = [];
+
+  onPhase(listener: (phase: SyncPhase) => void): void {
+    this.phaseListeners.push(listener);
   }
   readonly users = zero();
   readonly groups = zero();

@@ -185,7 +185,9 @@ export async function runPhases(input: RunnerInput, reader: DirectoryReader): Pr
       // those groups change: the groups of the users that are gone are read again.
       report.phase = 'memberships';
       const groupIds = await target.store.groups.directParents('user', goneUsers);
-      const externalIds = (await target.store.groups.getMany(groupIds)).filter((g) => g.source === input.source && g.externalId).map((g) => g.externalId!);
+      const externalIds = (await target.store.groups.getMany(groupIds))
+        .filter((g) => g.source === input.source && g.externalId && !memberships.processed.has(g.externalId))
+        .map((g) => g.externalId!);
       if (externalIds.length) await memberships.page(await reader.membersById(externalIds));
       report.phase = 'missing';
     }

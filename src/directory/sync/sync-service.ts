@@ -144,6 +144,7 @@ export class SyncService {
     const started = performance.now();
     const report = new SyncReport();
     if (options.onChange) report.onChange(options.onChange);
+    if (options.onProgress) report.onPhase(() => options.onProgress!(report.progress()));
     let mode: 'full' | 'incremental' = options.full ? 'full' : 'incremental';
     let outcome: RunnerOutcome | undefined;
     let failure: { code: string; message: string } | undefined;
