@@ -88,7 +88,7 @@ index objectClass eq
 index uid,cn,mail eq
 index member eq
 index entryUUID eq
-# recommended for incremental sync: (modifyTimestamp>=...) is answered from this index
+# incremental runs filter on (modifyTimestamp>=...)
 index modifyTimestamp eq
 limits dn.exact="${SERVICE_DN}" size=unlimited time=unlimited
 access to attrs=userPassword by anonymous auth by * none
