@@ -61,6 +61,8 @@ describeWhen(both, 'directory sync on PostgreSQL', () => {
     expect((await store.users.findAllByUsername('bob'))[0]).toMatchObject({ status: 'disabled' });
     const status = await t.services.sync.status(store, 'corp');
     expect(status.objects).toMatchObject({ users: 7, missingUsers: 1 });
+    // The scheduler's cross-tenant look at the connections (maintenance scope).
+    expect(await t.services.store.ldapConnectionsForSync()).toEqual([expect.objectContaining({ tenantId: 'acme', connectionId: 'corp', lastStartedAt: expect.any(Number) })]);
     // Another tenant sees none of it (row-level security and the tenant scope).
     const other = t.services.store.forTenant('other');
     expect(await other.sync.getState('corp')).toBeUndefined();

@@ -205,7 +205,8 @@ export class LdapSession {
       }
     } finally {
       // A caller that stops early (an error while applying a page) leaves the generator here.
-      await pages.return(undefined).catch(() => {});
+      // Not awaited: after a timeout the search may never answer (the session is closed anyway).
+      void pages.return(undefined).catch(() => {});
     }
   }
 
