@@ -32,7 +32,16 @@ await services.tenants.create({ id: 'bench', displayName: 'Bench' }, operator);
 const store = services.store.forTenant('bench');
 await services.ldap.create(
   store,
-  { id: 'corp', preset: 'openldap', servers: [url], baseDn: 'dc=example,dc=com', bindDn: 'cn=svc,dc=example,dc=com', bindPassword: 'svc-secret', tls: { caCertificates: [readFileSync(caFile, 'utf8')] } },
+  {
+    id: 'corp',
+    preset: 'openldap',
+    servers: [url],
+    baseDn: 'dc=example,dc=com',
+    bindDn: 'cn=svc,dc=example,dc=com',
+    bindPassword: 'svc-secret',
+    tls: { caCertificates: [readFileSync(caFile, 'utf8')] },
+    ...(process.env.BENCH_PAGE_SIZE ? { sync: { pageSize: Number(process.env.BENCH_PAGE_SIZE) } } : {}),
+  },
   operator,
 );
 const rssBefore = process.memoryUsage().rss;
