@@ -155,6 +155,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--run <id>', 'show this run in full')
     .action(async (tenantId: string, connectionId: string, opts: { limit: string; run?: string }, cmd: Command) =>
       runWithServices(cmd, async (s, out) => {
+        const limit = positiveInt(opts.limit, '--limit');
         const store = await tenantStore(s, tenantId);
         if (opts.run) {
           const run = await s.sync.getRun(store, connectionId, opts.run);
@@ -169,7 +170,7 @@ export function registerSyncCommands(program: Command): void {
           );
           return;
         }
-        const runs = await s.sync.history(store, connectionId, { limit: positiveInt(opts.limit, '--limit') });
+        const runs = await s.sync.history(store, connectionId, { limit });
         out.result(
           runs.map((r) => ({ ...r, startedAt: isoTime(r.startedAt), finishedAt: isoTime(r.finishedAt), heartbeatAt: isoTime(r.heartbeatAt) })),
           () =>
