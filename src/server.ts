@@ -31,6 +31,7 @@ import { PartnerLogout } from './interaction/partner-logout.js';
 import { createScimRouter } from './scim/scim-router.js';
 import { createChangeFeedRouter } from './directory/change-feed-router.js';
 import { WebhookDispatcher } from './directory/webhooks/webhook-dispatcher.js';
+import { SyncScheduler } from './directory/sync/sync-scheduler.js';
 
 /** What later capabilities (directories, partners, two-factor) add to the server. */
 export interface ServerExtensions {
@@ -53,6 +54,8 @@ export interface RunningServer {
   demo: DemoInfo | undefined;
   /** The webhook dispatcher of this process (started when `webhooks.dispatcherEnabled`). */
   dispatcher: WebhookDispatcher;
+  /** The directory sync scheduler of this process (started when `sync.schedulerEnabled`). */
+  syncScheduler: SyncScheduler;
   /** Stop accepting, let in-flight requests finish (up to the grace period), stop timers. */
   close(): Promise<void>;
 }
@@ -133,6 +136,14 @@ export async function startServer(
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
   });
   if (config.webhooks.dispatcherEnabled) dispatcher.start();
+  const syncScheduler = new SyncScheduler({
+    store,
+    sync: services.sync,
+    clock: services.clock,
+    logger: logger.child({ component: 'sync-scheduler' }),
+    pollIntervalSeconds: config.sync.pollIntervalSeconds,
+  });
+  if (config.sync.schedulerEnabled) syncScheduler.start();
   logger.info({ port, publicUrl: config.server.publicUrl, store: store.kind }, 'gatehouse listening');
   if (demo) (options.printBanner ?? ((t) => process.stdout.write(`${t}\n`)))(demoBanner(demo));
 
@@ -147,10 +158,12 @@ export async function startServer(
     flow,
     demo,
     dispatcher,
+    syncScheduler,
     close() {
       closing ??= (async () => {
         maintenance.stop();
         await dispatcher.stop();
+        await syncScheduler.stop();
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());

@@ -21,6 +21,7 @@ import type { MetadataFetcher } from './connectors/saml/saml-metadata-fetcher.js
 import { LdapConnectionService } from './connectors/ldap/ldap-connection-service.js';
 import { LdapConnectorSource } from './connectors/ldap/ldap-connector-source.js';
 import { WebhookService } from './directory/webhooks/webhook-service.js';
+import { SyncService } from './directory/sync/sync-service.js';
 
 /**
  * The business layer, built once per process from the configuration: the HTTP server, the CLI
@@ -54,6 +55,8 @@ export interface Services {
   ldapConnectors: LdapConnectorSource;
   /** Webhook subscriptions to directory changes (the dispatcher runs in the server). */
   webhooks: WebhookService;
+  /** Directory sync of the tenants' LDAP connections (the scheduler runs in the server). */
+  sync: SyncService;
   /** The longest lifetime of a token signed by a tenant, in seconds (retired keys stay published that long). */
   maxTokenLifetimeSeconds(tenantId: string): Promise<number>;
   close(): Promise<void>;
@@ -101,6 +104,7 @@ export function createServices(config: GatehouseConfig, logger: Logger, options:
     ldap,
     ldapConnectors,
     webhooks: new WebhookService({ box, clock, audit, allowInsecureHttpUrls: config.webhooks.allowInsecureHttpUrls }),
+    sync: new SyncService({ connections: ldap, audit, clock, logger: logger.child({ component: 'sync' }), leaseSeconds: config.sync.leaseSeconds }),
     async maxTokenLifetimeSeconds(tenantId: string) {
       const apis = await store.forTenant(tenantId).resourceServers.list();
       return Math.max(t.accessTokenTtl, t.clientCredentialsTtl, t.idTokenTtl, ...apis.map((a) => a.settings.accessTokenTtl)) + t.clockToleranceSeconds;

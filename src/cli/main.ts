@@ -14,6 +14,7 @@ import { registerMfaCommands } from './commands/mfa-commands.js';
 import { registerSamlCommands } from './commands/saml-commands.js';
 import { registerLdapCommands } from './commands/ldap-commands.js';
 import { registerWebhookCommands } from './commands/webhook-commands.js';
+import { registerSyncCommands } from './commands/sync-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -102,6 +103,7 @@ export function buildProgram(): Command {
   registerSamlCommands(program);
   registerLdapCommands(program);
   registerWebhookCommands(program);
+  registerSyncCommands(program);
   return program;
 }
 

@@ -150,6 +150,19 @@ export const outboundSchema = z.strictObject({
   allowPrivateNetworks: z.boolean().default(false),
 });
 
+export const syncSchema = z.strictObject({
+  /** Run the directory sync scheduler in this process (every process may: runs take a lease). */
+  schedulerEnabled: z.boolean().default(true),
+  /** How often the scheduler looks for connections whose next run is due. */
+  pollIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+  /**
+   * How long a run's lease lasts without renewal (renewed every third of it while the run
+   * lives). A run killed without a trace blocks its connection at most this long; a run whose
+   * process is gone on this host is taken over at once.
+   */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+});
+
 export const demoSchema = z.strictObject({
   /** Create a `demo` tenant with a demo client when the database has no tenant yet. */
   enabled: z.boolean().default(true),
@@ -182,6 +195,7 @@ export const configSchema = z.strictObject({
   maintenance: maintenanceSchema.default(maintenanceSchema.parse({})),
   directory: directorySchema.default(directorySchema.parse({})),
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
+  sync: syncSchema.default(syncSchema.parse({})),
   demo: demoSchema.default(demoSchema.parse({})),
   clients: clientsSchema.default(clientsSchema.parse({})),
   outbound: outboundSchema.default(outboundSchema.parse({})),

@@ -70,6 +70,46 @@ export class DirectoryWriter {
     );
   }
 
+  private async recordMany(changes: Array<Omit<NewDirectoryChange, 'actor' | 'via'>>): Promise<void> {
+    const actor = { type: this.origin.actor.type, id: this.origin.actor.id };
+    this.changes.push(...(await this.store.directoryChanges.appendMany(changes.map((c) => ({ ...c, actor, via: this.origin.via })))));
+  }
+
+  /**
+   * Creates several users at once (multi-row inserts), each recorded as its own change, as
+   * createUser would: for writers that bring many objects (directory sync).
+   */
+  async createUsers(users: NewUser[]): Promise<UserRecord[]> {
+    if (users.length === 0) return [];
+    const created = await this.store.users.insertMany(users);
+    await this.recordMany(created.map((u) => ({ objectType: 'user', objectId: u.id, kind: 'created', version: u.version, changed: undefined, data: { ...userSnapshot(u) } })));
+    return created;
+  }
+
+  /** Creates several groups at once, each recorded as its own change. */
+  async createGroups(groups: NewGroup[]): Promise<GroupRecord[]> {
+    if (groups.length === 0) return [];
+    const created = await this.store.groups.insertMany(groups);
+    await this.recordMany(created.map((g) => ({ objectType: 'group', objectId: g.id, kind: 'created', version: g.version, changed: undefined, data: { ...groupSnapshot(g) } })));
+    return created;
+  }
+
+  /**
+   * Adds several direct members to a group at once, each recorded as its own member_added with
+   * its own version. The caller has established that none is a member yet (a duplicate fails the
+   * transaction rather than being skipped: addMember is the one-at-a-time form that skips).
+   */
+  async addMembers(groupId: string, members: Array<{ type: 'user' | 'group'; id: string }>): Promise<void> {
+    if (members.length === 0) return;
+    if (members.some((m) => m.type === 'group' && m.id === groupId)) throw new GatehouseError('directory.group_contains_itself', 'a group cannot be a member of itself');
+    await this.store.groups.addMembersMany(groupId, members);
+    const last = await this.store.groups.bumpVersionBy(groupId, members.length);
+    const first = last - members.length + 1;
+    await this.recordMany(
+      members.map((m, i) => ({ objectType: 'group', objectId: groupId, kind: 'member_added', version: first + i, changed: ['members'], data: { member: { type: m.type, id: m.id } } })),
+    );
+  }
+
   async createUser(user: NewUser): Promise<UserRecord> {
     const created = await this.store.users.insert(user);
     await this.record({ objectType: 'user', objectId: created.id, kind: 'created', version: created.version, changed: undefined, data: { ...userSnapshot(created) } });

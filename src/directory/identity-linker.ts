@@ -24,6 +24,19 @@ export interface LinkOptions {
 /** Where a linked user records the ids it is known by in other sources: `{ "saml:<id>": "<external id>" }`. */
 export const EXTERNAL_LINKS_ATTRIBUTE = 'externalLinks';
 
+/** The profile fields of a user from an identity's fields; directory sync writes users with the same function. */
+export function profileOf(identity: Pick<ExternalIdentity, 'username' | 'email' | 'emailVerified' | 'givenName' | 'familyName' | 'displayName' | 'phone'>) {
+  return {
+    username: identity.username,
+    email: identity.email,
+    emailVerified: identity.emailVerified ?? false,
+    givenName: identity.givenName,
+    familyName: identity.familyName,
+    displayName: identity.displayName ?? ([identity.givenName, identity.familyName].filter(Boolean).join(' ') || undefined),
+    phone: identity.phone,
+  };
+}
+
 /**
  * Just-in-time provisioning: turns an identity from a connector into a user of the tenant
  * directory, linked by the source's immutable id, so a renamed account keeps its subject, its
@@ -36,15 +49,7 @@ export const EXTERNAL_LINKS_ATTRIBUTE = 'externalLinks';
 export async function linkExternalIdentity(store: TenantStore, identity: ExternalIdentity, options: LinkOptions = {}): Promise<LinkResult> {
   return directoryTransaction(store, { actor: { type: 'system', id: identity.source }, via: 'sign-in' }, async (dir) => {
     const trx = dir.store;
-    const profile = {
-      username: identity.username,
-      email: identity.email,
-      emailVerified: identity.emailVerified ?? false,
-      givenName: identity.givenName,
-      familyName: identity.familyName,
-      displayName: identity.displayName ?? ([identity.givenName, identity.familyName].filter(Boolean).join(' ') || undefined),
-      phone: identity.phone,
-    };
+    const profile = profileOf(identity);
     let user = await trx.users.findByExternalId(identity.source, identity.externalId);
     let created = false;
     const mode = options.provisioning?.mode ?? 'jit';
@@ -73,9 +78,21 @@ export async function linkExternalIdentity(store: TenantStore, identity: Externa
       });
       created = true;
     }
-    await syncSourceGroups(dir, user.id, identity);
+    if (!(await membershipsSynced(trx, identity))) await syncSourceGroups(dir, user.id, identity);
     return { user, created };
   });
+}
+
+/**
+ * Whether directory sync keeps this user's memberships (its ledger knows the user). Sign-in then
+ * leaves them alone: sync keeps nested groups as groups in groups, while a sign-in reports every
+ * group the person is in, nested ones included, and would make them direct memberships (which
+ * is right only when nothing else keeps the nesting). Both give the same effective groups.
+ */
+async function membershipsSynced(store: TenantStore, identity: ExternalIdentity): Promise<boolean> {
+  if (!identity.source.startsWith('ldap:')) return false;
+  const connectionId = identity.source.slice('ldap:'.length);
+  return (await store.sync.objectsByExternalId(connectionId, 'user', [identity.externalId])).size > 0;
 }
 
 /**

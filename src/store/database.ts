@@ -322,6 +322,88 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** Directory sync state of one LDAP connection (directory/sync/). */
+export interface SyncStatesTable {
+  tenant_id: string;
+  connection_id: string;
+  /** The process running the connection's sync, until `lease_until` (renewed while it runs). */
+  lease_owner: string | null;
+  lease_until: number | null;
+  lease_run_id: string | null;
+  /** The number of the last run started; the ledger's seen marks carry run numbers. */
+  run_counter: number;
+  last_started_at: number | null;
+  last_success_at: number | null;
+  last_full_at: number | null;
+  /** The last run that listed the whole scope (full run or presence scan). */
+  last_listing_at: number | null;
+  /** JSON: the incremental high-water mark and the server it is valid on. */
+  mark: string | null;
+  /** The connection settings (scope and credentials) of the last run allowed to remove access. */
+  settings_fingerprint: string | null;
+  /** 1 when memberships changed and the users' roles must be derived again. */
+  roles_dirty: number;
+}
+
+/** One sync run (or one that was interrupted): its progress while it runs, its report after. */
+export interface SyncRunsTable {
+  tenant_id: string;
+  id: string;
+  connection_id: string;
+  number: number;
+  /** `full` or `incremental`. */
+  mode: string;
+  /** `schedule` or `cli`. */
+  triggered_by: string;
+  actor_type: string;
+  actor_id: string | null;
+  /** `running`, `succeeded`, `failed`, `stopped` (needs confirmation), `interrupted`. */
+  status: string;
+  /** A stable code for runs that did not succeed (`sync.deletion_threshold`, ...). */
+  reason: string | null;
+  message: string | null;
+  confirm_deletions: number;
+  started_at: number;
+  heartbeat_at: number;
+  finished_at: number | null;
+  /** JSON: phase and counts so far (updated while running). */
+  progress: string | null;
+  /** JSON: the run's report (counts, errors per object, what was held back). */
+  report: string | null;
+}
+
+/** The sync ledger: which directory entry became which user or group of the tenant directory. */
+export interface SyncObjectsTable {
+  tenant_id: string;
+  connection_id: string;
+  /** `user` or `group`. */
+  kind: string;
+  /** The entry's immutable id (entryUUID, objectGUID). */
+  external_id: string;
+  /** The user's or group's id in the tenant directory. */
+  object_id: string;
+  dn: string;
+  /** The normalised DN, to resolve group members. */
+  dn_key: string;
+  /** The number of the last run that saw the entry in the directory. */
+  seen_run: number;
+  /** When the entry was found gone (the object was disabled then); null while present. */
+  missing_since: number | null;
+}
+
+/** Entries whose last sync failed: read again (by id) at the next run. */
+export interface SyncRetriesTable {
+  tenant_id: string;
+  connection_id: string;
+  kind: string;
+  ref: string;
+  dn: string;
+  reason: string;
+  attempts: number;
+  first_failed_at: number;
+  last_failed_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   signing_keys: SigningKeysTable;
@@ -345,6 +427,10 @@ export interface Database {
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  sync_states: SyncStatesTable;
+  sync_runs: SyncRunsTable;
+  sync_objects: SyncObjectsTable;
+  sync_retries: SyncRetriesTable;
 }
 
 /** Tenant-owned tables (all keyed by tenant_id). */
@@ -370,4 +456,8 @@ export const TENANT_TABLES = [
   'webhook_subscriptions',
   'webhook_deliveries',
   'webhook_attempts',
+  'sync_states',
+  'sync_runs',
+  'sync_objects',
+  'sync_retries',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -11,6 +11,7 @@ import type { TenantStatus } from '../tenants/tenant-id.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { GatehouseError } from '../errors/gatehouse-error.js';
 import { deleteTenantRows, exportTenantRows } from '../tenants/tenant-data.js';
+import { parseJson, toOptionalNumber } from './rows.js';
 
 export const MIGRATION_TABLE = 'gatehouse_migrations';
 
@@ -50,6 +51,12 @@ export interface Store {
   tenantsWithWebhookWork(now: number): Promise<string[]>;
   /** SAML connections, in every tenant, whose metadata URL is due to be fetched again. */
   samlConnectionsDueForMetadataRefresh(limit: number): Promise<Array<{ tenantId: string; connectionId: string }>>;
+  /**
+   * Every LDAP connection of an active tenant with its settings (JSON, validated by the caller)
+   * and when its last sync run started: the directory sync scheduler decides from these which
+   * runs are due.
+   */
+  ldapConnectionsForSync(): Promise<LdapSyncCandidate[]>;
 
   /** Every exportable row of a tenant (secrets and short-lived state left out), streamed. */
   exportTenant(tenantId: string): AsyncGenerator<{ table: string; row: Record<string, unknown> }>;
@@ -60,6 +67,14 @@ export interface Store {
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface LdapSyncCandidate {
+  tenantId: string;
+  connectionId: string;
+  settings: unknown;
+  lastStartedAt: number | undefined;
+  lastFullAt: number | undefined;
 }
 
 export interface PurgeOptions {
@@ -210,6 +225,25 @@ export abstract class KyselyStore implements Store {
   deleteTenant(tenantId: string): Promise<Record<string, number>> {
     this.tenantStores.delete(tenantId);
     return deleteTenantRows(this.systemDb, tenantId);
+  }
+
+  async ldapConnectionsForSync(): Promise<LdapSyncCandidate[]> {
+    const rows = await this.systemDb
+      .selectFrom('ldap_connections as c')
+      .innerJoin('tenants as t', 't.id', 'c.tenant_id')
+      .leftJoin('sync_states as s', (join) => join.onRef('s.tenant_id', '=', 'c.tenant_id').onRef('s.connection_id', '=', 'c.id'))
+      .select(['c.tenant_id', 'c.id', 'c.settings', 's.last_started_at', 's.last_full_at'])
+      .where('t.status', '=', 'active')
+      .orderBy('c.tenant_id')
+      .orderBy('c.id')
+      .execute();
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      connectionId: r.id,
+      settings: parseJson<unknown>(r.settings, {}),
+      lastStartedAt: toOptionalNumber(r.last_started_at),
+      lastFullAt: toOptionalNumber(r.last_full_at),
+    }));
   }
 
   private migrator(): Migrator {

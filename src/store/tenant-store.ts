@@ -15,6 +15,7 @@ import { SamlRepositories } from './repositories/saml-repositories.js';
 import { LdapConnectionRepository } from './repositories/ldap-connection-repository.js';
 import { DirectoryChangeRepository } from './repositories/directory-change-repository.js';
 import { WebhookRepository } from './repositories/webhook-repository.js';
+import { SyncRepository } from './repositories/sync-repository.js';
 
 /**
  * Everything stored for one tenant, bound to that tenant at construction. Its query builder
@@ -35,6 +36,8 @@ export class TenantStore {
   readonly ldapConnections: LdapConnectionRepository;
   readonly directoryChanges: DirectoryChangeRepository;
   readonly webhooks: WebhookRepository;
+  /** Directory sync: state and lease per LDAP connection, runs, ledger, retries. */
+  readonly sync: SyncRepository;
 
   constructor(
     readonly tenantId: string,
@@ -56,6 +59,7 @@ export class TenantStore {
     this.ldapConnections = new LdapConnectionRepository(db, tenantId, clock);
     this.directoryChanges = new DirectoryChangeRepository(db, tenantId, clock);
     this.webhooks = new WebhookRepository(db, tenantId, clock);
+    this.sync = new SyncRepository(db, tenantId);
   }
 
   private tenantRowQuery: CompiledQuery<TenantsTable> | undefined;

@@ -39,6 +39,9 @@ const ORDER_KEYS: Readonly<Partial<Record<TenantTable, string[]>>> = {
   directory_sequences: [],
   directory_changes: ['seq'],
   webhook_attempts: ['delivery_id', 'attempt'],
+  sync_states: ['connection_id'],
+  sync_objects: ['connection_id', 'kind', 'external_id'],
+  sync_retries: ['connection_id', 'kind', 'ref'],
 };
 
 /** Rows read per query while exporting: memory stays flat however large the tenant. */

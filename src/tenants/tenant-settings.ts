@@ -57,6 +57,16 @@ export const scimSettingsSchema = z.strictObject({
   writableAttributesOfSyncedUsers: z.array(z.enum(SCIM_WRITABLE_ATTRIBUTES)).default([]),
 });
 
+/**
+ * Directory sync (directory/sync/): users and groups that leave the directory (or the sync
+ * scope) are disabled at once and deleted this many days later; an entry that comes back within
+ * that time gets its user back, with its sessions, factors and consents. 0 deletes at the run
+ * after the one that disabled them.
+ */
+export const syncTenantSettingsSchema = z.strictObject({
+  deleteAfterDays: z.number().int().min(0).max(3650).default(30),
+});
+
 export const tenantSettingsSchema = z.strictObject({
   branding: brandingSchema.default({}),
   signIn: z
@@ -66,6 +76,7 @@ export const tenantSettingsSchema = z.strictObject({
     .default({ throttle: throttleSchema.parse({}) }),
   mfa: mfaPolicySchema.default({ policy: 'optional', groups: [] }),
   scim: scimSettingsSchema.default({ writableAttributesOfSyncedUsers: [] }),
+  sync: syncTenantSettingsSchema.default({ deleteAfterDays: 30 }),
 });
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;

@@ -40,6 +40,7 @@ export const ldapConnectionView = (c: LdapConnectionRecord) => ({
   timeouts: c.settings.timeouts,
   pool: c.settings.pool,
   serverRetryMs: c.settings.serverRetryMs,
+  sync: c.settings.sync,
   declaredInConfig: Boolean(c.settings.declared),
   createdAt: isoTime(c.createdAt),
   updatedAt: isoTime(c.updatedAt),

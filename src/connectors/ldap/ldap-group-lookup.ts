@@ -45,6 +45,19 @@ export function isUnder(dn: string, base: string): boolean {
   }
 }
 
+/**
+ * How a group entry is identified, the same for sign-in and for directory sync: its immutable id
+ * (the normalised DN when it has none), its DN as the name, its common name for display.
+ */
+export function groupIdentity(entry: LdapEntry, settings: LdapSettings): Omit<LdapGroup, 'depth'> {
+  const g = settings.groups;
+  return {
+    dn: entry.dn,
+    externalId: renderId(entry, g.idAttribute, g.idFormat) ?? normalizeDn(entry.dn),
+    displayName: entry.first(g.nameAttribute) ?? leafValue(entry.dn),
+  };
+}
+
 export class GroupLookup {
   private readonly groupFilter: Filter;
   private readonly attributes: string[];
@@ -56,13 +69,7 @@ export class GroupLookup {
   }
 
   private toGroup(entry: LdapEntry, depth: number): LdapGroup {
-    const g = this.settings.groups;
-    return {
-      dn: entry.dn,
-      externalId: renderId(entry, g.idAttribute, g.idFormat) ?? normalizeDn(entry.dn),
-      displayName: entry.first(g.nameAttribute) ?? leafValue(entry.dn),
-      depth,
-    };
+    return { ...groupIdentity(entry, this.settings), depth };
   }
 
   private async search(session: LdapSession, filter: Filter, base = groupBaseDn(this.settings), scope: 'base' | 'one' | 'sub' = this.settings.groups.scope): Promise<LdapEntry[]> {

@@ -7,7 +7,7 @@ import { GroupLookup, type LdapGroup } from './ldap-group-lookup.js';
 import type { LdapServerPool } from './ldap-server-pool.js';
 import type { LdapSettings } from './ldap-settings.js';
 import { acceptableLoginName, searchUser } from './ldap-user-search.js';
-import { mapUserEntry } from './ldap-user-mapping.js';
+import { ldapIdentityFields, mapUserEntry } from './ldap-user-mapping.js';
 
 /** `ldap:<connection id>`: the source of users and groups this connection brings in. */
 export const ldapSource = (connectionId: string) => `ldap:${connectionId}`;
@@ -83,19 +83,11 @@ export class LdapPasswordConnector implements PasswordConnector {
         ok: true,
         identity: {
           source: ldapSource(this.id),
-          externalId: mapped.externalId,
-          username: mapped.username,
-          email: mapped.email,
-          // The directory is the authority for its own mail attribute.
-          emailVerified: mapped.email !== undefined,
-          givenName: mapped.givenName,
-          familyName: mapped.familyName,
-          displayName: mapped.displayName,
-          phone: mapped.phone,
+          // The same fields directory sync writes (ldap-user-mapping.ts).
+          ...ldapIdentityFields(mapped),
           groups,
           roles: rolesFor(lookup.groups, settings),
           authentication: { amr: ['pwd'] },
-          attributes: { ldapDn: mapped.dn },
         },
       };
     } catch (error) {

@@ -189,6 +189,27 @@ export class LdapSession {
     return result.searchEntries;
   }
 
+  /**
+   * A paged search (RFC 2696) handed over one page at a time: the next page is only asked for
+   * when the caller pulls it, so memory holds a page, not the result (directory sync). Each page
+   * runs under the operation deadline, like any other operation.
+   */
+  async *searchPages(base: string, options: SearchOptions & { paged: { pageSize: number } }): AsyncGenerator<Entry[]> {
+    await this.start();
+    const pages = this.client.searchPaginated(base, options);
+    try {
+      while (true) {
+        const page = await this.run('search', () => pages.next());
+        if (page.done) return;
+        yield page.value.searchEntries;
+      }
+    } finally {
+      // A caller that stops early (an error while applying a page) leaves the generator here.
+      // Not awaited: after a timeout the search may never answer (the session is closed anyway).
+      void pages.return(undefined).catch(() => {});
+    }
+  }
+
   /** The underlying client, for operations sync needs (paged searches); deadlines are then the caller's. */
   get raw(): Client {
     return this.client;

@@ -5,6 +5,7 @@ import { GatehouseError } from '../../errors/gatehouse-error.js';
 import { formatZodError } from '../../config/zod-messages.js';
 import { isValidDn } from './ldap-dn.js';
 import { LDAP_PRESETS, PRESETS, type LdapPresetName } from './ldap-presets.js';
+import { SYNC_DEFAULTS, syncSettingsField, syncSettingsPatchSchema } from './ldap-sync-settings.js';
 
 /**
  * The settings of one LDAP connection of a tenant, validated at every boundary (CLI, config
@@ -199,6 +200,8 @@ const settingsShape = {
   pool: z.strictObject(poolShape),
   /** A server that failed is skipped for this long, then tried again (so one that came back is used again). */
   serverRetryMs: z.number().int().min(1000).max(3_600_000),
+  /** Directory sync (issue 8): schedule, change tracking, deletion threshold. */
+  sync: syncSettingsField,
   /** Set for connections declared in the configuration file (re-applied at every start). */
   declared: z.boolean().optional(),
 };
@@ -211,6 +214,9 @@ export const ldapSettingsSchema = z.strictObject(settingsShape).superRefine((s, 
     ctx.addIssue({ code: 'custom', path: ['groups', 'nested'], message: 'in-chain (Active Directory) works with the member attribute: use mode memberOf or groupOfNames' });
   }
   if (new Set(s.servers).size !== s.servers.length) ctx.addIssue({ code: 'custom', path: ['servers'], message: 'lists a server twice' });
+  if (s.sync.deletionThreshold.count === undefined && s.sync.deletionThreshold.percent === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['sync', 'deletionThreshold'], message: 'needs a count, a percent or both' });
+  }
 });
 
 export type LdapSettings = z.output<typeof ldapSettingsSchema>;
@@ -224,6 +230,7 @@ export const GENERIC_DEFAULTS = {
   // Three idle connections serve bursts of sign-ins without holding many sockets per tenant.
   pool: { size: 3, idleMs: 60_000 },
   serverRetryMs: 30_000,
+  sync: SYNC_DEFAULTS,
 };
 
 /** Mapped attributes and base DNs can be cleared in a patch with null. */
@@ -265,6 +272,7 @@ export const ldapConnectionInputSchema = z.strictObject({
   timeouts: z.strictObject(timeoutsShape).partial().optional(),
   pool: z.strictObject(poolShape).partial().optional(),
   serverRetryMs: settingsShape.serverRetryMs.optional(),
+  sync: syncSettingsPatchSchema.optional(),
 });
 
 export type LdapConnectionInput = z.input<typeof ldapConnectionInputSchema>;

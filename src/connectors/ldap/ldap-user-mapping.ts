@@ -48,3 +48,22 @@ export function mapUserEntry(entry: LdapEntry, settings: LdapSettings): MappedUs
     phone: entry.first(a.phone),
   };
 }
+
+/**
+ * The person's fields of an identity from a mapped entry, the same for a sign-in and for sync:
+ * the directory is the authority for its own mail attribute, so a mapped email is verified.
+ */
+export function ldapIdentityFields(mapped: MappedUser) {
+  return {
+    externalId: mapped.externalId,
+    username: mapped.username,
+    email: mapped.email,
+    emailVerified: mapped.email !== undefined,
+    givenName: mapped.givenName,
+    familyName: mapped.familyName,
+    displayName: mapped.displayName,
+    phone: mapped.phone,
+    /** Kept on the user: where the entry is (it changes with renames and moves; the anchor does not). */
+    attributes: { ldapDn: mapped.dn },
+  };
+}

@@ -67,6 +67,16 @@ export class GroupRepository {
     return row && fromRow(row);
   }
 
+  /** Groups of a source by their external ids (directory sync reads a page of entries at once). */
+  async findManyByExternalIds(source: string, externalIds: string[]): Promise<GroupRecord[]> {
+    const out: GroupRecord[] = [];
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const rows = await this.base().where('source', '=', source).where('external_id', 'in', externalIds.slice(i, i + 500)).execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
   async list(): Promise<GroupRecord[]> {
     return (await this.base().orderBy('name').execute()).map(fromRow);
   }
@@ -92,8 +102,14 @@ export class GroupRepository {
   }
 
   async insert(group: NewGroup): Promise<GroupRecord> {
+    const [created] = await this.insertMany([group]);
+    return created!;
+  }
+
+  /** Several groups in multi-row inserts (directory sync creates a page of them at once). */
+  async insertMany(groups: NewGroup[]): Promise<GroupRecord[]> {
     const now = this.clock.now();
-    const row: GroupsTable = {
+    const rows: GroupsTable[] = groups.map((group) => ({
       tenant_id: this.tenantId,
       id: group.id,
       name: group.name,
@@ -103,9 +119,9 @@ export class GroupRepository {
       version: 1,
       created_at: now,
       updated_at: now,
-    };
-    await this.db.insertInto('groups').values(row).execute();
-    return fromRow(row);
+    }));
+    for (let i = 0; i < rows.length; i += 500) await this.db.insertInto('groups').values(rows.slice(i, i + 500)).execute();
+    return rows.map(fromRow);
   }
 
   async update(id: string, patch: GroupPatch): Promise<void> {
@@ -158,6 +174,24 @@ export class GroupRepository {
     return true;
   }
 
+  /** Adds direct members known not to be members yet (a duplicate fails the insert: callers check first). */
+  async addMembersMany(groupId: string, members: Array<{ type: 'user' | 'group'; id: string }>): Promise<void> {
+    const rows = members.map((m) => ({ tenant_id: this.tenantId, group_id: groupId, member_type: m.type, member_id: m.id }));
+    for (let i = 0; i < rows.length; i += 1000) await this.db.insertInto('group_members').values(rows.slice(i, i + 1000)).execute();
+  }
+
+  /** Marks `count` changes of the group's members at once; returns the version after the last of them. */
+  async bumpVersionBy(id: string, count: number): Promise<number> {
+    const row = await this.db
+      .updateTable('groups')
+      .set((eb) => ({ updated_at: this.clock.now(), version: eb('version', '+', count) }))
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .returning('version')
+      .executeTakeFirst();
+    return toNumber(row?.version);
+  }
+
   async removeMember(groupId: string, memberType: 'user' | 'group', memberId: string): Promise<boolean> {
     const result = await this.db
       .deleteFrom('group_members')
@@ -177,6 +211,21 @@ export class GroupRepository {
       .where('group_id', '=', groupId)
       .execute();
     return rows.map((r) => ({ type: r.member_type as 'user' | 'group', id: r.member_id }));
+  }
+
+  /** The direct members of several groups at once (directory sync compares a page of groups). */
+  async membersOfMany(groupIds: string[]): Promise<Map<string, Array<{ type: 'user' | 'group'; id: string }>>> {
+    const out = new Map<string, Array<{ type: 'user' | 'group'; id: string }>>(groupIds.map((id) => [id, []]));
+    for (let i = 0; i < groupIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('group_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('tenant_id', '=', this.tenantId)
+        .where('group_id', 'in', groupIds.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.get(r.group_id)?.push({ type: r.member_type as 'user' | 'group', id: r.member_id });
+    }
+    return out;
   }
 
   /** The groups that directly contain a user or group. */

@@ -120,6 +120,34 @@ export class UserRepository {
     return row && fromRow(row);
   }
 
+  /** Users of a source by their external ids (directory sync reads a page of entries at once). */
+  async findManyByExternalIds(source: string, externalIds: string[]): Promise<UserRecord[]> {
+    const out: UserRecord[] = [];
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const rows = await this.base().where('source', '=', source).where('external_id', 'in', externalIds.slice(i, i + 500)).execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
+  /** Users of a source by username (stored lowercased). */
+  async findManyByUsernames(source: string, usernames: string[]): Promise<UserRecord[]> {
+    const out: UserRecord[] = [];
+    const names = [...new Set(usernames.map((u) => u.toLowerCase()))];
+    for (let i = 0; i < names.length; i += 500) {
+      const rows = await this.base().where('source', '=', source).where('username', 'in', names.slice(i, i + 500)).execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
+  /** The users of a source, a page at a time in id order (keyset: pass the last id seen). */
+  async listBySource(source: string, page: { after?: string | undefined; limit: number }): Promise<UserRecord[]> {
+    let q = this.base().where('source', '=', source);
+    if (page.after !== undefined) q = q.where('id', '>', page.after);
+    return (await q.orderBy('id').limit(page.limit).execute()).map(fromRow);
+  }
+
   async findByEmail(email: string): Promise<UserRecord[]> {
     const rows = await this.base().where('email', '=', email.toLowerCase()).execute();
     return rows.map(fromRow);
@@ -151,8 +179,26 @@ export class UserRepository {
   }
 
   async insert(user: NewUser): Promise<UserRecord> {
+    const [created] = await this.insertMany([user]);
+    return created!;
+  }
+
+  /** Several users in multi-row inserts (directory sync creates a page of them at once). */
+  async insertMany(users: NewUser[]): Promise<UserRecord[]> {
+    const rows = users.map((user) => this.toRow(user));
+    // Eighteen columns a row: 300 rows stay under SQLite's and PostgreSQL's parameter limits.
+    for (let i = 0; i < rows.length; i += 300) await this.db.insertInto('users').values(rows.slice(i, i + 300)).execute();
+    // The records from what was written, without reading the JSON back.
+    return rows.map((row, i) => ({
+      ...fromRow({ ...row, attributes: '{}', address: null }),
+      address: users[i]!.address ? { ...users[i]!.address } : undefined,
+      attributes: { ...(users[i]!.attributes ?? {}) },
+    }));
+  }
+
+  private toRow(user: NewUser): UsersTable {
     const now = this.clock.now();
-    const row: UsersTable = {
+    return {
       tenant_id: this.tenantId,
       id: user.id,
       username: user.username.toLowerCase(),
@@ -172,8 +218,6 @@ export class UserRepository {
       created_at: now,
       updated_at: now,
     };
-    await this.db.insertInto('users').values(row).execute();
-    return fromRow(row);
   }
 
   async update(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
