@@ -4,7 +4,7 @@ import type { Actor, AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logging/logger.js';
 import type { TenantStore } from '../../store/tenant-store.js';
-import type { SyncRunRecord, SyncRunStatus } from '../../store/repositories/sync-repository.js';
+import type { SyncRunRecord, SyncRunStatus, SyncStateRecord } from '../../store/repositories/sync-repository.js';
 import { parseTenantSettings } from '../../tenants/tenant-settings.js';
 import type { LdapConnectionRecord, LdapConnectionService } from '../../connectors/ldap/ldap-connection-service.js';
 import { describeMark, formatMark, parseMark } from '../../connectors/ldap/ldap-change-marks.js';
@@ -16,7 +16,7 @@ import { currentFingerprint, parseFingerprint } from './settings-guard.js';
 import type { SyncChange } from './sync-changes.js';
 import { lockedError, ownerIsGoneHere, SyncLease } from './sync-lease.js';
 import { SyncReport, type ReportView } from './sync-report.js';
-import { runPhases, type RunnerOutcome } from './sync-runner.js';
+import { runPhases, type RunnerInput, type RunnerOutcome } from './sync-runner.js';
 
 /** How often a running run writes its progress (and heartbeat) to the store. */
 const PROGRESS_FLUSH_MS = 1000;
@@ -100,6 +100,26 @@ export class SyncService {
     return parseTenantSettings((await store.tenant())?.settings).sync.deleteAfterDays;
   }
 
+  /** What a live run and a dry run give the runner alike: the connection, its state and the settings guard's fingerprints. */
+  private runnerInput(
+    loaded: LoadedConnection,
+    connectionId: string,
+    state: SyncStateRecord | undefined,
+    options: { full?: boolean | undefined; confirmDeletions?: boolean | undefined },
+  ): Pick<RunnerInput, 'settings' | 'connectionId' | 'source' | 'state' | 'mark' | 'stored' | 'current' | 'requestFull' | 'confirmed'> {
+    return {
+      settings: loaded.record.settings,
+      connectionId,
+      source: ldapSource(connectionId),
+      state,
+      mark: parseMark(state?.mark),
+      stored: parseFingerprint(state?.settingsFingerprint),
+      current: currentFingerprint(loaded.record.settings, loaded.sealed),
+      requestFull: Boolean(options.full),
+      confirmed: Boolean(options.confirmDeletions),
+    };
+  }
+
   private source(store: TenantStore, loaded: LoadedConnection): LdapDirectorySource {
     return new LdapDirectorySource({
       connectionId: loaded.record.id,
@@ -164,7 +184,6 @@ export class SyncService {
       const state = await store.sync.getState(connectionId);
       markBefore = state?.mark;
       const current = currentFingerprint(loaded.record.settings, loaded.sealed);
-      const stored = parseFingerprint(state?.settingsFingerprint);
       Object.assign(report.expected, await this.expected(store, connectionId));
       await store.sync.insertRun({
         id: runId,
@@ -202,16 +221,8 @@ export class SyncService {
         outcome = await source.read((reader) =>
           runPhases(
             {
+              ...this.runnerInput(loaded, connectionId, state, options),
               target,
-              settings: loaded.record.settings,
-              connectionId,
-              source: ldapSource(connectionId),
-              state,
-              mark: parseMark(state?.mark),
-              stored,
-              current,
-              requestFull: Boolean(options.full),
-              confirmed: Boolean(options.confirmDeletions),
               deleteAfterDays,
               now: startedAt,
               logger,
@@ -329,16 +340,8 @@ export class SyncService {
       const outcome = await source.read((reader) =>
         runPhases(
           {
+            ...this.runnerInput(loaded, connectionId, state, options),
             target,
-            settings: loaded.record.settings,
-            connectionId,
-            source: ldapSource(connectionId),
-            state,
-            mark: parseMark(state?.mark),
-            stored: parseFingerprint(state?.settingsFingerprint),
-            current: currentFingerprint(loaded.record.settings, loaded.sealed),
-            requestFull: Boolean(options.full),
-            confirmed: Boolean(options.confirmDeletions),
             deleteAfterDays,
             now: this.options.clock.now(),
             logger: this.options.logger,

@@ -78,28 +78,8 @@ export class DirectoryChangeRepository {
 
   /** Numbers and stores one change. Call within a transaction that holds `lockSequence`. */
   async append(change: NewDirectoryChange): Promise<DirectoryChangeRecord> {
-    const counter = await this.db
-      .updateTable('directory_sequences')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-      .where('tenant_id', '=', this.tenantId)
-      .returning('last_seq')
-      .executeTakeFirstOrThrow();
-    const row: DirectoryChangesTable = {
-      tenant_id: this.tenantId,
-      seq: toNumber(counter.last_seq),
-      occurred_at: this.clock.now(),
-      object_type: change.objectType,
-      object_id: change.objectId,
-      kind: change.kind,
-      version: change.version,
-      actor_type: change.actor.type,
-      actor_id: change.actor.id ?? null,
-      via: change.via,
-      changed: change.changed ? toJson(change.changed) : null,
-      data: change.data ? toJson(change.data) : null,
-    };
-    await this.db.insertInto('directory_changes').values(row).execute();
-    return fromRow(row);
+    const [record] = await this.appendMany([change]);
+    return record!;
   }
 
   /**
