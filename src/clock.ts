@@ -22,5 +22,3 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
-
-export const epochSeconds = (clock: Clock): number => Math.floor(clock.now() / 1000);

@@ -22,14 +22,14 @@ export interface AppDependencies {
   cookieKeys: string[];
 }
 
+/** Paths below `/t/<tenant>` that only oidc-provider serves (see oidc-provider's default routes). */
+const PROVIDER_ONLY_PATHS = new Set(['/token', '/jwks', '/me', '/token/introspection', '/token/revocation', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
+
 /**
  * The root Koa app: request id and logging, security headers, errors, health, static files,
  * then per-tenant routing. Request bodies are parsed only by the routes that need them, never
  * before a request reaches oidc-provider (it parses its own).
  */
-/** Paths below `/t/<tenant>` that only oidc-provider serves (see oidc-provider's default routes). */
-const PROVIDER_ONLY_PATHS = new Set(['/token', '/jwks', '/me', '/token/introspection', '/token/revocation', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
-
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
   app.silent = true;
